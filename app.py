@@ -1,0 +1,40 @@
+"""SCANN Studio: home page and navigation.  Run with ``streamlit run app.py``."""
+import streamlit as st
+
+
+def home() -> None:
+    st.title("SCANN Studio")
+    st.markdown(
+        "Predict molecular properties with **SCANN**, a self-consistent attention neural network "
+        "(Vu, Ha et al., *npj Comput. Mater.* 2023), and see **which atoms the model looks at**."
+    )
+    st.subheader("What is global attention (GA)?")
+    st.markdown(
+        """
+SCANN first learns a vector for every atom's *local environment* (the atom and its Voronoi
+neighbours, refined over several attention layers). It then builds one vector for the whole
+material as a weighted sum of these local vectors. The weights are the **global attention**:
+
+- every atom gets a score of **how much its local environment weighs in the material
+  representation** that the property is predicted from;
+- the scores are positive and **sum to 1 over the atoms**, so raw GA shrinks like 1/N in larger
+  structures. **N × GA** (mean 1) or a **ratio to a reference atom** compare better across
+  structures;
+- with the paper's normalisation the GA contrast between any two atoms is **bounded**: the
+  largest GA is at most about e^√2 ≈ **4.1×** the smallest. A 2× difference is therefore a
+  strong signal, not a weak one.
+
+GA is the model's own weighting, not a physical observable; it often follows where the frontier
+orbitals sit (for HOMO / LUMO models), but check it against a reference before reading chemistry
+into it.
+"""
+    )
+    st.page_link(explore, label="Explore a molecule", icon=":material/biotech:")
+    st.caption("3D views use a vendored copy of 3Dmol.js (BSD-3-Clause) and work without internet access.")
+
+
+st.set_page_config(page_title="SCANN Studio", page_icon=":material/hub:", layout="wide")
+explore = st.Page("pages/1_Explore.py", title="Explore a molecule", icon=":material/biotech:",
+                  url_path="explore")
+navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), explore])
+navigation.run()

@@ -1,0 +1,150 @@
+"""Explore a molecule: pick a structure, predict a property, see the per-atom global attention."""
+import numpy as np
+import streamlit as st
+
+from scann_core import app_support as sup
+from scann_core import viz
+
+P = "explore"  # session-state prefix of this page
+SCALES = {"GA (raw)": "raw", "N × GA (mean 1)": "n_times", "ratio to atom #": "ratio"}
+SUPERCELLS = {"1×1×1": (1, 1, 1), "2×2×1": (2, 2, 1), "2×2×2": (2, 2, 2), "3×3×3": (3, 3, 3)}
+VIEW_HEIGHT = 460
+
+sup.init_state({f"{P}_structure": None, f"{P}_source": "", f"{P}_error": None,
+                f"{P}_gallery_loaded": None, f"{P}_upload_id": None})
+st.title("Explore a molecule")
+
+# ----------------------------------------------------------------------------- structure input
+gallery = sup.gallery_options(sup.list_gallery())
+with st.sidebar:
+    st.header("Structure")
+    kinds = (["Gallery"] if gallery else []) + ["SMILES", "Upload a file"]
+    kind = st.radio("Structure from", kinds, key=f"{P}_input", horizontal=True)
+    if kind == "Gallery":
+        title = st.selectbox("Gallery molecule", list(gallery), key=f"{P}_gallery")
+        if title is not None and gallery[title] != st.session_state[f"{P}_gallery_loaded"]:
+            st.session_state[f"{P}_gallery_loaded"] = gallery[title]
+            sup.load_into_state(P, sup.load_gallery, gallery[title], source=f"gallery: {title}")
+    elif kind == "SMILES":
+        smiles = st.text_input("SMILES", key=f"{P}_smiles", placeholder="e.g. Cc1c[nH]c(=O)[nH]c1=O")
+        if st.button("Build 3D structure", key=f"{P}_smiles_go"):
+            with st.spinner("Embedding and relaxing the molecule..."):
+                sup.load_into_state(P, sup.parse_smiles, smiles, source=f"SMILES: {smiles}")
+    else:
+        upload = st.file_uploader("Structure file", key=f"{P}_upload",
+                                  help="xyz, extxyz, sdf, mol, pdb, cif, POSCAR / CONTCAR or .vasp")
+        if upload is not None and upload.file_id != st.session_state[f"{P}_upload_id"]:
+            st.session_state[f"{P}_upload_id"] = upload.file_id
+            sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
+                                source=f"upload: {upload.name}")
+
+if st.session_state[f"{P}_error"]:
+    st.error(st.session_state[f"{P}_error"])
+structure = st.session_state[f"{P}_structure"]
+if structure is None:
+    st.info("Choose a gallery molecule, type a SMILES string or upload a structure file (sidebar).")
+    st.stop()
+
+# ----------------------------------------------------------------------------- prediction
+models = sup.model_options(sup.list_models())
+with st.sidebar:
+    st.header("Property")
+    prop = st.selectbox("Property", list(models), key=f"{P}_property") if models else None
+
+st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
+st.caption(st.session_state[f"{P}_source"])
+result, error = (None, None)
+if prop is None:
+    st.warning("No trained model is installed yet, so there is no prediction and no GA to show.")
+else:
+    with st.spinner("Predicting..."):
+        result, error = sup.try_call(sup.cached_prediction, models[prop], structure, sup.structure_key(structure))
+    if error:
+        st.error(error)
+
+if result is not None:
+    card = result.card
+    cols = st.columns([2, 3])
+    cols[0].metric(f"Predicted {prop}", f"{result.value:.4g} {card.get('unit', '')}")
+    with cols[1]:
+        if card.get("preliminary"):
+            st.badge("preliminary model", icon=":material/warning:", color="orange")
+        mae = card.get("test_mae")
+        st.markdown(
+            f"**Model** `{card.get('name', result.model_name)}` on **{sup.device_label(result.device)}**  \n"
+            f"**Training labels** {card.get('level_of_theory', 'unknown')}"
+            + (f" · test MAE {mae:.3g} {card.get('unit', '')}" if mae is not None else ""))
+    for message in result.warnings:
+        st.warning(message)
+    ga = result.ga
+else:
+    ga = np.full(structure.n_atoms, np.nan)
+
+# ----------------------------------------------------------------------------- GA display settings
+with st.sidebar:
+    st.header("Colouring")
+    scale_name = st.radio("GA scale", list(SCALES), key=f"{P}_scale")
+    ref = None
+    if SCALES[scale_name] == "ratio":
+        if st.session_state.get(f"{P}_ref_atom", 1) > structure.n_atoms:  # a smaller new structure
+            st.session_state[f"{P}_ref_atom"] = 1
+        ref = int(st.number_input("Reference atom #", 1, structure.n_atoms, 1, key=f"{P}_ref_atom")) - 1
+    cmap = st.selectbox("Colour map", list(viz.COLORMAPS), key=f"{P}_cmap")
+    lock = st.toggle("Lock the colour range", key=f"{P}_lock",
+                     help="Keep the same range when you switch molecules or properties.")
+    if lock:
+        vmin = st.number_input("minimum", value=0.0, format="%.4f", key=f"{P}_vmin")
+        vmax = st.number_input("maximum", value=2.0, format="%.4f", key=f"{P}_vmax")
+    supercell = (1, 1, 1)
+    if structure.is_periodic:
+        supercell = SUPERCELLS[st.selectbox("Cells shown", list(SUPERCELLS), key=f"{P}_supercell")]
+
+mode = SCALES[scale_name]
+values, error = sup.try_call(viz.ga_scale, ga, mode, ref)
+if error:
+    st.error(error)
+    mode, values = "raw", ga
+label = viz.ga_scale_label(mode, ref)
+vrange, error = sup.try_call(viz.value_range, values, (vmin, vmax) if lock else None)
+if error:
+    st.error(error)
+    vrange = viz.value_range(values)
+
+# ----------------------------------------------------------------------------- 3D view and charts
+labels = [f"{s} {i + 1} | GA = {g:.4f} | {label} = {v:.3f}" for i, (s, g, v) in
+          enumerate(zip(structure.symbols, ga, values))] if result is not None else None
+view = viz.crystal_view_html if structure.is_periodic else viz.molecule_view_html
+kwargs = {"supercell": supercell} if structure.is_periodic else {}
+html, error = sup.try_call(view, structure, values, cmap=cmap, vmin=vrange[0], vmax=vrange[1],
+                           labels=labels, height=VIEW_HEIGHT, **kwargs)
+if error:  # e.g. a periodic structure without three cell vectors: show it as a molecule
+    html = viz.molecule_view_html(structure, values, cmap=cmap, vmin=vrange[0], vmax=vrange[1],
+                                  labels=labels, height=VIEW_HEIGHT)
+sup.render_viewer(html, VIEW_HEIGHT)
+if result is None:
+    st.caption("Atoms are not coloured: no GA without a prediction.")
+    st.stop()
+
+st.plotly_chart(viz.colorbar_figure(vrange[0], vrange[1], cmap=cmap, title=label), key=f"{P}_colorbar")
+contrast = float(ga.max() / ga.min()) if ga.min() > 0 else float("inf")
+st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
+           + (" (bounded by e^√2 ≈ 4.1× with this model's GA normalisation)."
+              if result.card.get("ga_normalize", result.card.get("ga_mode") == "paper") else "."))
+
+table = sup.atom_table(structure, ga, values, label)
+tab_chart, tab_table, tab_files = st.tabs(["Bar chart", "Per-atom table", "Downloads"])
+with tab_chart:
+    st.plotly_chart(viz.ga_bar_figure(structure.symbols, values, value_label=label, cmap=cmap,
+                                      vmin=vrange[0], vmax=vrange[1]), key=f"{P}_bars")
+with tab_table:
+    st.dataframe(table, hide_index=True)
+with tab_files:
+    stem = sup.file_stem(structure.name)
+    target = str(result.card.get("target", "value"))
+    extxyz = sup.extxyz_bytes(structure, {"ga": ga, "n_times_ga": ga * structure.n_atoms},
+                              {target: result.value, "unit": result.card.get("unit", ""),
+                               "model": result.model_name})
+    st.download_button("extxyz with a ga column", extxyz, f"{stem}_ga.extxyz", "chemical/x-xyz",
+                       key=f"{P}_dl_extxyz")
+    st.download_button("per-atom table (CSV)", sup.table_csv(table), f"{stem}_ga.csv", "text/csv",
+                       key=f"{P}_dl_csv")

@@ -1,0 +1,143 @@
+"""The ``scann`` command: featurize, train, evaluate, predict, export."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _progress(total: int | None = None):
+    from tqdm import tqdm
+
+    return lambda iterable: tqdm(iterable, total=total, mininterval=5, file=sys.stderr)
+
+
+def _featurize(args) -> None:
+    from .config import ModelConfig
+    from .data.qm9 import qm9_graphs
+
+    graphs = qm9_graphs(ModelConfig(elements=(1, 6, 7, 8, 9), cutoff=args.cutoff), workers=args.workers,
+                        progress=_progress(130_831))
+    print(f"featurised {len(graphs)} QM9 molecules, {graphs.edge_index.shape[1]} edges")
+
+
+def _read_run_config(path: Path, overrides: dict):
+    from .config import ModelConfig, TrainConfig, config_from_dict
+
+    raw = json.loads(path.read_text())
+    train = {**raw.get("train", {}), **{k: v for k, v in overrides.items() if v is not None}}
+    return config_from_dict(TrainConfig, train), config_from_dict(ModelConfig, raw["model"])
+
+
+def _train(args) -> None:
+    from .data.qm9 import qm9_data_splits
+    from .dataset import cache_dir
+    from .train import pick_device, train
+
+    config, model_config = _read_run_config(Path(args.config), {"epochs": args.epochs, "limit": args.limit})
+    if config.dataset != "qm9":
+        raise SystemExit(f"dataset {config.dataset!r} is not supported yet (only 'qm9').")
+    data = qm9_data_splits(model_config, config.target, limit=config.limit, workers=config.workers,
+                           progress=_progress(130_831))
+    out = Path(args.out) if args.out else cache_dir() / "runs" / config.name
+    best = train(config, model_config, data, out, device=pick_device(args.device))
+    print(f"best checkpoint: {best}")
+
+
+def _evaluate(args) -> None:
+    from .data.qm9 import qm9_data_splits
+    from .predict import Predictor
+    from .train import evaluate_mae
+
+    predictor = Predictor.load(args.model, device=args.device)
+    data = qm9_data_splits(predictor.model.config, predictor.target.name, limit=args.limit)
+    graphs = getattr(data, args.split)
+    mae = evaluate_mae(predictor.model, graphs, predictor.target, device=predictor.device)
+    print(json.dumps({"model": predictor.card["name"], "split": args.split, "n": len(graphs),
+                      "mae": mae, "unit": predictor.target.unit}))
+
+
+def _predict(args) -> None:
+    from .io import load_structure
+    from .predict import Predictor, write_prediction
+    from .structure import StructureError
+
+    predictor = Predictor.load(args.model, device=args.device)
+    out = Path(args.out)
+    failed = False
+    for name in args.files:
+        try:
+            structure = load_structure(name)
+            prediction = predictor.predict(structure)
+        except StructureError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed = True
+            continue
+        stem = out / Path(name).stem
+        write_prediction(structure, prediction, stem, target=predictor.target.name)
+        print(f"{name}: {predictor.target.name} = {prediction.value:.4f} {prediction.unit} "
+              f"(model {predictor.card['name']}, {predictor.device.type}); GA -> {stem}.extxyz, {stem}.csv")
+        for warning in prediction.warnings:
+            print(f"  warning: {warning}")
+    if failed:
+        raise SystemExit(1)
+
+
+def _export(args) -> None:
+    from .checkpoint import load_checkpoint, save_checkpoint
+
+    model, target, card = load_checkpoint(args.checkpoint)
+    extra = json.loads(Path(args.card).read_text()) if args.card else {}
+    save_checkpoint(args.destination, model, target, {**card, **extra, "name": Path(args.destination).stem})
+    print(f"wrote {args.destination}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scann", description="SCANN attention networks for molecules and crystals.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    featurize = commands.add_parser("featurize", help="build the neighbour graphs of QM9 (cached)")
+    featurize.add_argument("--cutoff", type=float, default=4.0)
+    featurize.add_argument("--workers", type=int, default=2)
+    featurize.set_defaults(run=_featurize)
+
+    train = commands.add_parser("train", help="train (or resume) a model from a JSON config")
+    train.add_argument("config")
+    train.add_argument("--out", help="run folder (default: ~/.cache/scann/runs/NAME)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--limit", type=int, help="use only the first N molecules of each split")
+    train.add_argument("--device")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="MAE of a model on a QM9 split")
+    evaluate.add_argument("model", help="shipped model name or checkpoint path")
+    evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
+    evaluate.add_argument("--limit", type=int)
+    evaluate.add_argument("--device")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="predict a property and per-atom GA for structure files")
+    predict.add_argument("files", nargs="+")
+    predict.add_argument("--model", required=True, help="shipped model name or checkpoint path")
+    predict.add_argument("--out", default=".", help="folder for the GA files")
+    predict.add_argument("--device")
+    predict.set_defaults(run=_predict)
+
+    export = commands.add_parser("export", help="copy a checkpoint with an updated model card")
+    export.add_argument("checkpoint")
+    export.add_argument("destination")
+    export.add_argument("--card", help="JSON file of card fields to add")
+    export.set_defaults(run=_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

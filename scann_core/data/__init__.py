@@ -1,0 +1,1 @@
+"""Datasets: QM9 from the ``qm9pack`` wheel."""

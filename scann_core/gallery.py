@@ -1,0 +1,68 @@
+"""The example structures shipped in ``assets/gallery`` (built by ``scripts/build_gallery.py``)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .io import load_structure
+from .structure import Structure
+
+__all__ = ["GALLERY_DIR", "GalleryEntry", "gallery_entries", "load_gallery_structure", "point_group"]
+
+GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
+INDEX_FILE = GALLERY_DIR / "gallery.json"
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    """One gallery structure as recorded in ``gallery.json``.
+
+    Attributes:
+        key: short identifier (also the file stem).
+        title: name for people.
+        file: file name inside :data:`GALLERY_DIR`.
+        source: one sentence on how the geometry was made.
+        point_group: Schoenflies symbol, recorded for the fullerenes.
+        qm9_index: 1-based QM9 ``Index`` when the geometry comes from QM9.
+        note: remarks for the user.
+    """
+
+    key: str
+    title: str
+    file: str
+    source: str
+    point_group: str | None = None
+    qm9_index: int | None = None
+    note: str = ""
+
+    @property
+    def path(self) -> Path:
+        return GALLERY_DIR / self.file
+
+
+def gallery_entries() -> list[GalleryEntry]:
+    """All gallery entries in the order of ``gallery.json``."""
+    with INDEX_FILE.open(encoding="utf-8") as handle:
+        return [GalleryEntry(**item) for item in json.load(handle)]
+
+
+def load_gallery_structure(key: str) -> Structure:
+    """The structure of the gallery entry ``key``.
+
+    Raises:
+        KeyError: if there is no entry with that key.
+    """
+    for entry in gallery_entries():
+        if entry.key == key:
+            return load_structure(entry.path)
+    raise KeyError(f"no gallery entry '{key}'")
+
+
+def point_group(structure: Structure, tolerance: float = 0.1) -> str:
+    """Schoenflies point group of a molecule from pymatgen's PointGroupAnalyzer."""
+    from pymatgen.core import Molecule
+    from pymatgen.symmetry.analyzer import PointGroupAnalyzer
+
+    molecule = Molecule(structure.numbers.tolist(), structure.positions)
+    return PointGroupAnalyzer(molecule, tolerance=tolerance).sch_symbol

@@ -1,0 +1,104 @@
+"""Inference: load a shipped or saved model and predict a property with per-atom GA."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import TargetInfo, load_checkpoint
+from .graph import build_graph, collate, element_lookup
+from .model import ScannModel
+from .structure import Structure, validate_structure
+from .train import pick_device
+
+__all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "PRETRAINED_DIR"]
+
+PRETRAINED_DIR = Path(__file__).with_name("pretrained")
+SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
+
+
+def available_models() -> list[str]:
+    """Names of the models shipped in the package (``Predictor.load(name)`` opens them)."""
+    return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
+
+
+@dataclass
+class Prediction:
+    """One structure's prediction.
+
+    Attributes:
+        value: predicted property in ``unit``.
+        unit: unit of ``value``.
+        ga: (n_atoms,) global attention, sums to 1.
+        warnings: out-of-domain notes for a person (empty when in domain).
+    """
+
+    value: float
+    unit: str
+    ga: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+
+
+class Predictor:
+    """A trained SCANN model with its target scaling, card and device."""
+
+    def __init__(self, model: ScannModel, target: TargetInfo, card: dict, device: torch.device) -> None:
+        self.model, self.target, self.device = model, target, device
+        self.card = {
+            "target": target.name, "unit": target.unit, "elements": list(model.config.elements),
+            "ga_mode": model.config.ga_mode, "ga_normalize": model.config.ga_normalize,
+            "preliminary": True, "level_of_theory": "unknown", "max_train_atoms": None,
+            "test_mae": None, "kind": "molecule", **card,
+        }
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, device: str | None = None) -> "Predictor":
+        """Open a shipped model by name (see :func:`available_models`) or a checkpoint path."""
+        path = Path(name_or_path)
+        if not path.suffix:
+            path = PRETRAINED_DIR / f"{name_or_path}.pt"
+            if not path.exists():
+                raise FileNotFoundError(f"no shipped model named {name_or_path!r}; available: "
+                                        f"{', '.join(available_models()) or 'none'}.")
+        device_ = pick_device(device)
+        model, target, card = load_checkpoint(path, device_)
+        card.setdefault("name", path.stem)
+        return cls(model, target, card, device_)
+
+    def check(self, structure: Structure) -> list[str]:
+        """Raise :class:`StructureError` for unusable input; return out-of-domain warnings."""
+        validate_structure(structure, allowed_numbers=set(self.model.config.elements))
+        warnings = []
+        largest = self.card.get("max_train_atoms")
+        if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest:
+            warnings.append(f"{structure.n_atoms} atoms is far more than the largest training structure "
+                            f"({largest} atoms): this prediction is an extrapolation.")
+        if structure.is_periodic != (self.card["kind"] == "crystal"):
+            kind = "a crystal" if structure.is_periodic else "a molecule"
+            warnings.append(f"this model was trained on {self.card['kind']}s, and this structure is {kind}.")
+        return warnings
+
+    @torch.no_grad()
+    def predict(self, structure: Structure) -> Prediction:
+        warnings = self.check(structure)
+        graph = build_graph(structure, self.model.config)
+        batch = collate([graph], element_lookup(self.model.config.elements)).to(self.device)
+        output = self.model(batch)
+        value = float(output.prediction[0]) * self.target.std + self.target.mean
+        return Prediction(value, self.target.unit, output.ga.double().cpu().numpy(), warnings)
+
+
+def write_prediction(structure: Structure, prediction: Prediction, stem: Path, *, target: str) -> None:
+    """Write ``stem.extxyz`` (per-atom ``ga`` column, readable by ASE and OVITO) and ``stem.csv``."""
+    import pandas as pd
+
+    from .io import write_extxyz
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    write_extxyz(structure, stem.with_suffix(".extxyz"), per_atom={"ga": prediction.ga},
+                 info={target: prediction.value, "unit": prediction.unit})
+    pd.DataFrame({"index": np.arange(1, structure.n_atoms + 1), "element": structure.symbols,
+                  "ga": prediction.ga, "n_times_ga": prediction.ga * structure.n_atoms}).to_csv(
+        stem.with_suffix(".csv"), index=False)

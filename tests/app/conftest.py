@@ -1,0 +1,58 @@
+"""Fixtures for the app tests: a fake gallery and a fake predictor that need no trained model.
+
+The pages import ``scann_core.gallery`` and ``scann_core.predict`` inside functions, so
+putting stand-in modules into ``sys.modules`` swaps the back end for a test without
+touching the page code.  Streamlit's caches are cleared around every test.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from .fakes import (  # noqa: E402,F401 -- re-exported for the tests
+    FAKE_VALUE,
+    FAKE_WARNING,
+    METHANE,
+    NACL_CIF,
+    SILANE,
+    WATER,
+    fake_ga,
+    fake_gallery_module,
+    fake_predict_module,
+)
+
+APP = ROOT / "app.py"
+EXPLORE = ROOT / "pages" / "1_Explore.py"
+
+
+def _clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    """Fake gallery (methane, water, silane) and one fake HOMO model 'qm9_homo'."""
+    monkeypatch.setitem(sys.modules, "scann_core.gallery", fake_gallery_module())
+    monkeypatch.setitem(sys.modules, "scann_core.predict", fake_predict_module(["qm9_homo", "qm9_lumo"]))
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+@pytest.fixture
+def no_models(monkeypatch):
+    """Fake gallery and no trained model at all."""
+    monkeypatch.setitem(sys.modules, "scann_core.gallery", fake_gallery_module())
+    monkeypatch.setitem(sys.modules, "scann_core.predict", fake_predict_module([]))
+    _clear_caches()
+    yield
+    _clear_caches()

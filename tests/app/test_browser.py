@@ -1,0 +1,203 @@
+"""End to end: `streamlit run app.py` in a subprocess, driven by Debian's Chromium via playwright.
+
+No network is used: the 3D viewer's 3Dmol.js is inline. Skipped only when there is no
+`chromium` executable (the `playwright` package itself is required; never let it
+download a browser).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
+TIMEOUT_MS = 150_000  # software WebGL on 2 busy cores can take a minute and more
+
+ETHANOL_XYZ = b"""9
+ethanol
+C  -0.0487  1.3758  0.0000
+C   0.0487 -0.1483  0.0000
+O   1.4218 -0.5434  0.0000
+H  -1.0931  1.6828  0.0000
+H   0.4398  1.7927  0.8809
+H   0.4398  1.7927 -0.8809
+H  -0.4398 -0.5650  0.8809
+H  -0.4398 -0.5650 -0.8809
+H   1.4857 -1.5112  0.0000
+"""
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium executable (apt-get install -y chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(tmp_path_factory, launcher: list[str]):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, *launcher, "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read().strip() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with the real back end (whatever models and gallery exist now)."""
+    yield from _serve(tmp_path_factory, ["-m", "streamlit"])
+
+
+@pytest.fixture(scope="module")
+def fake_server(tmp_path_factory):
+    """The app with the fake gallery and predictor of fakes.py (known GA, always a model)."""
+    yield from _serve(tmp_path_factory, [str(Path(__file__).with_name("fake_server.py"))])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _settle(page) -> None:
+    """Wait for the app shell, then for the script run to finish."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        """() => {
+            const w = document.querySelector('[data-testid="stStatusWidget"]');
+            return !w || !/running/i.test(w.innerText);
+        }""", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        """() => {
+            const w = document.querySelector('[data-testid="stStatusWidget"]');
+            return !w || !/running/i.test(w.innerText);
+        }""", timeout=TIMEOUT_MS)
+
+
+def _viewer_frame(page):
+    """The iframe that holds a 3Dmol viewer, once its canvas exists."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if frame is page.main_frame:
+                continue
+            try:
+                if frame.query_selector("div[id^='3dmolviewer_'] canvas"):
+                    return frame
+            except Exception:  # noqa: BLE001 -- frames come and go while Streamlit reruns
+                pass
+        page.wait_for_timeout(500)
+    raise AssertionError("no 3D viewer canvas appeared")
+
+
+def test_home_page(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(server, timeout=TIMEOUT_MS)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text("What is global attention (GA)?").wait_for(timeout=TIMEOUT_MS)
+    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+    page.close()
+
+
+def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/explore", timeout=TIMEOUT_MS)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
+    _settle(page)
+    xyz = tmp_path / "ethanol.xyz"
+    xyz.write_bytes(ETHANOL_XYZ)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(xyz))
+    page.get_by_text("C2H6O · 9 atoms").wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    frame = _viewer_frame(page)
+    assert frame.query_selector("[id^='3dmolwarning_']") is None  # py3Dmol's "failed to load" note is gone
+    atoms = frame.evaluate(
+        """() => {
+            const key = Object.keys(window).find(k => k.startsWith('viewer_scann'));
+            const v = window[key];
+            return v.getModel().selectedAtoms({}).map(a => [a.elem, a.style.sphere.color]);
+        }""")
+    assert [a[0] for a in atoms] == ["C", "C", "O", "H", "H", "H", "H", "H", "H"]
+    assert all(isinstance(a[1], str) and a[1].startswith("#") for a in atoms)
+    canvas = frame.query_selector("canvas")
+    box = canvas.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 100
+    page.wait_for_timeout(1500)  # let WebGL draw before the picture
+    page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
+    assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
+    page.close()
+
+
+def test_explore_gallery_colours_atoms_by_ga(fake_server, browser, tmp_path):
+    """Methane from the fake gallery: atom colours in the live viewer are the GA colours."""
+    from scann_core.viz import colors_for, value_range
+
+    from .fakes import FAKE_VALUE, METHANE, fake_ga
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1600})
+    page.goto(f"{fake_server}/explore", timeout=TIMEOUT_MS)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text(f"{FAKE_VALUE:.4g} eV").wait_for(timeout=TIMEOUT_MS)
+    frame = _viewer_frame(page)
+    colours = frame.evaluate(
+        """() => {
+            const key = Object.keys(window).find(k => k.startsWith('viewer_scann'));
+            return window[key].getModel().selectedAtoms({}).map(a => a.style.sphere.color);
+        }""")
+    ga = fake_ga(METHANE)
+    assert colours == colors_for(ga, *value_range(ga))
+    assert len(set(colours)) == 2  # carbon and the four equivalent hydrogens
+    # the colour bar and the per-atom bar chart are drawn (plotly SVG)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(tmp_path / "explore_ga.png"), full_page=True)
+    page.close()
