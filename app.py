@@ -34,7 +34,9 @@ into it.
 
 
 st.set_page_config(page_title="SCANN Studio", page_icon=":material/hub:", layout="wide")
-explore = st.Page("pages/1_Explore.py", title="Explore a molecule", icon=":material/biotech:",
-                  url_path="explore")
+# No custom url_path: while no session has run st.navigation yet, Streamlit treats pages/ as
+# the old folder convention and resolves a direct link (/Explore) against the file names;
+# another path would show "Page not found".
+explore = st.Page("pages/1_Explore.py", title="Explore a molecule", icon=":material/biotech:")
 navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), explore])
 navigation.run()

@@ -10,12 +10,17 @@ SCALES = {"GA (raw)": "raw", "N × GA (mean 1)": "n_times", "ratio to atom #": "
 SUPERCELLS = {"1×1×1": (1, 1, 1), "2×2×1": (2, 2, 1), "2×2×2": (2, 2, 2), "3×3×3": (3, 3, 3)}
 VIEW_HEIGHT = 460
 
+# Also set here: on a fresh server Streamlit may run this file directly for a /Explore link
+# (pages/ folder convention) before app.py's st.navigation has taken over.
+st.set_page_config(page_title="Explore a molecule · SCANN Studio", layout="wide")
 sup.init_state({f"{P}_structure": None, f"{P}_source": "", f"{P}_error": None,
                 f"{P}_gallery_loaded": None, f"{P}_upload_id": None})
 st.title("Explore a molecule")
 
 # ----------------------------------------------------------------------------- structure input
-gallery = sup.gallery_options(sup.list_gallery())
+entries, gallery_problem = sup.list_gallery()
+gallery = sup.gallery_options(entries)
+notes = {e.key: str(getattr(e, "note", "") or "") for e in entries}
 with st.sidebar:
     st.header("Structure")
     kinds = (["Gallery"] if gallery else []) + ["SMILES", "Upload a file"]
@@ -24,7 +29,8 @@ with st.sidebar:
         title = st.selectbox("Gallery molecule", list(gallery), key=f"{P}_gallery")
         if title is not None and gallery[title] != st.session_state[f"{P}_gallery_loaded"]:
             st.session_state[f"{P}_gallery_loaded"] = gallery[title]
-            sup.load_into_state(P, sup.load_gallery, gallery[title], source=f"gallery: {title}")
+            source = " · ".join(x for x in (f"gallery: {title}", notes.get(gallery[title], "")) if x)
+            sup.load_into_state(P, sup.load_gallery, gallery[title], source=source)
     elif kind == "SMILES":
         smiles = st.text_input("SMILES", key=f"{P}_smiles", placeholder="e.g. Cc1c[nH]c(=O)[nH]c1=O")
         if st.button("Build 3D structure", key=f"{P}_smiles_go"):
@@ -38,6 +44,8 @@ with st.sidebar:
             sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
                                 source=f"upload: {upload.name}")
 
+if gallery_problem:
+    st.warning(gallery_problem)
 if st.session_state[f"{P}_error"]:
     st.error(st.session_state[f"{P}_error"])
 structure = st.session_state[f"{P}_structure"]
@@ -46,7 +54,8 @@ if structure is None:
     st.stop()
 
 # ----------------------------------------------------------------------------- prediction
-models = sup.model_options(sup.list_models())
+names, models_problem = sup.list_models()
+models = sup.model_options(names)
 with st.sidebar:
     st.header("Property")
     prop = st.selectbox("Property", list(models), key=f"{P}_property") if models else None
@@ -55,7 +64,7 @@ st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
 st.caption(st.session_state[f"{P}_source"])
 result, error = (None, None)
 if prop is None:
-    st.warning("No trained model is installed yet, so there is no prediction and no GA to show.")
+    st.warning(models_problem or "No trained model is installed yet, so there is no prediction and no GA to show.")
 else:
     with st.spinner("Predicting..."):
         result, error = sup.try_call(sup.cached_prediction, models[prop], structure, sup.structure_key(structure))
@@ -117,10 +126,13 @@ view = viz.crystal_view_html if structure.is_periodic else viz.molecule_view_htm
 kwargs = {"supercell": supercell} if structure.is_periodic else {}
 html, error = sup.try_call(view, structure, values, cmap=cmap, vmin=vrange[0], vmax=vrange[1],
                            labels=labels, height=VIEW_HEIGHT, **kwargs)
-if error:  # e.g. a periodic structure without three cell vectors: show it as a molecule
-    html = viz.molecule_view_html(structure, values, cmap=cmap, vmin=vrange[0], vmax=vrange[1],
-                                  labels=labels, height=VIEW_HEIGHT)
-sup.render_viewer(html, VIEW_HEIGHT)
+if error and structure.is_periodic:  # e.g. a slab without a third cell vector: show it as a molecule
+    html, error = sup.try_call(viz.molecule_view_html, structure, values, cmap=cmap, vmin=vrange[0],
+                               vmax=vrange[1], labels=labels, height=VIEW_HEIGHT)
+if error:
+    st.error(error)
+else:
+    sup.render_viewer(html, VIEW_HEIGHT)
 if result is None:
     st.caption("Atoms are not coloured: no GA without a prediction.")
     st.stop()

@@ -99,16 +99,20 @@ def device_label(device: str) -> str:
 def model_options(names: Sequence[str]) -> dict[str, str]:
     """Map UI property labels to model names, in the order of ``names``.
 
-    ``'qm9_homo'`` -> ``'HOMO'``; a name whose suffix is not a known property keeps its name,
-    and a demo model says so: ``'demo_qm9_homo'`` -> ``'HOMO (demo_qm9_homo)'``.
+    The label comes from the first ``_``/``-`` separated word of the name that is a known
+    property: ``'qm9_homo'`` -> ``'HOMO'``, ``'scann_qm9_gap_v2'`` -> ``'HOMO-LUMO gap'``.
+    Other names are shown as they are; demo models and a second model for the same
+    property add the name: ``'demo_qm9_homo'`` -> ``'HOMO (demo_qm9_homo)'``.
     """
+    import re
+
     out: dict[str, str] = {}
-    for name in names:
-        suffix = str(name).rsplit("_", 1)[-1].lower()
-        label = PROPERTY_LABELS.get(suffix, str(name))
-        if label in out or (label != name and str(name).startswith(("demo", "tiny", "test"))):
+    for name in map(str, names):
+        words = re.split(r"[_\-]", name.lower())
+        label = next((PROPERTY_LABELS[w] for w in words if w in PROPERTY_LABELS), name)
+        if label in out or (label != name and words[0] in ("demo", "tiny", "test")):
             label = f"{label} ({name})"
-        out[label] = str(name)
+        out[label] = name
     return out
 
 
@@ -169,7 +173,10 @@ def extxyz_bytes(structure: "Structure", per_atom: dict[str, Sequence[float]],
 
 def file_stem(name: str, fallback: str = "structure") -> str:
     """A safe file-name stem from a structure name (SMILES and uploads can hold anything)."""
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name)).strip("._")
+    import re
+
+    keep = re.sub(r"[^A-Za-z0-9.-]+", "_", str(name))
+    keep = re.sub(r"\.{2,}", "_", keep).strip("._")
     return keep[:60] or fallback
 
 
@@ -212,22 +219,26 @@ class PredictionResult:
 # ----------------------------------------------------------------------------- cached library calls
 
 
-def list_models() -> list[str]:
-    """Names of the shipped models (empty when the prediction module is missing)."""
+def list_models() -> tuple[list[str], str | None]:
+    """Names of the shipped models, and a message when they cannot be listed."""
     try:
         from scann_core.predict import available_models
-    except ImportError:
-        return []
-    return list(available_models())
+
+        return list(available_models()), None
+    except Exception as exc:  # noqa: BLE001 -- a missing or broken module must not break the page
+        return [], f"The model list is not available ({user_message(exc)})"
 
 
-def list_gallery() -> list[Any]:
-    """The gallery entries (empty when the gallery module is missing)."""
+def list_gallery() -> tuple[list[Any], str | None]:
+    """The gallery entries, and a message when the gallery cannot be read."""
     try:
         from scann_core.gallery import gallery_entries
+
+        return list(gallery_entries()), None
     except ImportError:
-        return []
-    return list(gallery_entries())
+        return [], None
+    except Exception as exc:  # noqa: BLE001
+        return [], f"The gallery is not available ({user_message(exc)})"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -228,8 +228,9 @@ def _read_xyz(text: str, label: str) -> Structure:
         found = next((k for k, line in enumerate(atom_lines) if not line.strip()), len(atom_lines))
         raise StructureError(f"{label}: the header says {n_atoms} atoms but only {found} atom lines "
                              "follow (the file looks truncated).")
-    plain = len(lines) < 2 or "properties=" not in lines[1].lower()
-    for k, line in enumerate(atom_lines if plain else ()):
+    comment = lines[1].lower() if len(lines) > 1 else ""
+    standard_columns = "properties=" not in comment or "properties=species:s:1:pos:r:3" in comment
+    for k, line in enumerate(atom_lines if standard_columns else ()):
         fields = line.split()
         if len(fields) < 4:
             raise StructureError(f"{label}: line {k + 3} should read 'symbol x y z' but reads {_quote(line)}.")

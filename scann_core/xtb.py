@@ -64,9 +64,11 @@ def xtb_orbital_energies(structure: Structure, *, charge: int = 0) -> tuple[floa
     from tblite.interface import Calculator
 
     _require_molecule(structure)
+    if _multiplicity(structure, charge) != 1:
+        raise StructureError(f"{structure.name}: orbital energies are only computed for closed-shell "
+                             "molecules (this one has an odd number of electrons).")
     try:
-        calc = Calculator(METHOD, structure.numbers, structure.positions / _BOHR_ANGSTROM, charge,
-                          _multiplicity(structure, charge) - 1)
+        calc = Calculator(METHOD, structure.numbers, structure.positions / _BOHR_ANGSTROM, charge, 0)
         calc.set("verbosity", 0)
         result = calc.singlepoint()
     except RuntimeError as err:

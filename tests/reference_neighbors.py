@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-HALF_SIDE = 1e6  # angstrom; truncating an unbounded face here changes its solid angle by ~1e-6 sr
+HALF_SIDE = 1e5  # angstrom; truncation changes a solid angle by ~1e-5 sr; larger loses float precision
 
 
-def _clip(polygon: list[np.ndarray], normal: np.ndarray, offset: float) -> list[np.ndarray]:
-    """Keep the part of a 2D polygon with ``normal . x <= offset`` (Sutherland-Hodgman)."""
+def _clip(polygon: list[tuple[float, float]], nu: float, nv: float, offset: float) -> list[tuple[float, float]]:
+    """Keep the part of a 2D polygon with ``nu * u + nv * v <= offset`` (Sutherland-Hodgman)."""
     out = []
-    for k, current in enumerate(polygon):
-        previous = polygon[k - 1]
-        inside_now = normal @ current <= offset
-        inside_before = normal @ previous <= offset
-        if inside_now != inside_before:
-            t = (offset - normal @ previous) / (normal @ (current - previous))
-            out.append(previous + t * (current - previous))
-        if inside_now:
-            out.append(current)
+    for k, (u, v) in enumerate(polygon):
+        pu, pv = polygon[k - 1]
+        now, before = nu * u + nv * v - offset, nu * pu + nv * pv - offset
+        if (now <= 0) != (before <= 0):
+            t = before / (before - now)
+            out.append((pu + t * (u - pu), pv + t * (v - pv)))
+        if now <= 0:
+            out.append((u, v))
     return out
 
 
@@ -42,14 +41,14 @@ def face_solid_angle(positions: np.ndarray, i: int, j: int) -> float:
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(normal, e1)
     middle = 0.5 * (xi + xj)
-    polygon = [np.array(v) * HALF_SIDE for v in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
-    for k, xk in enumerate(positions):
-        if k in (i, j):
-            continue
-        # |x - xi|^2 <= |x - xk|^2  <=>  2 x . (xk - xi) <= |xk|^2 - |xi|^2, with x = middle + u e1 + v e2
-        direction = 2.0 * (xk - xi)
-        offset = xk @ xk - xi @ xi - direction @ middle
-        polygon = _clip(polygon, np.array([direction @ e1, direction @ e2]), offset)
+    polygon = [(-HALF_SIDE, -HALF_SIDE), (HALF_SIDE, -HALF_SIDE), (HALF_SIDE, HALF_SIDE), (-HALF_SIDE, HALF_SIDE)]
+    # |x - xi|^2 <= |x - xk|^2  <=>  2 x . (xk - xi) <= |xk|^2 - |xi|^2, with x = middle + u e1 + v e2
+    others = np.delete(positions, [i, j], axis=0)
+    others = others[np.argsort(np.linalg.norm(others - xi, axis=1))]  # near atoms first: the polygon shrinks fast
+    direction = 2.0 * (others - xi)
+    offsets = np.einsum("ki,ki->k", others, others) - xi @ xi - direction @ middle
+    for nu, nv, offset in zip((direction @ e1).tolist(), (direction @ e2).tolist(), offsets.tolist()):
+        polygon = _clip(polygon, nu, nv, offset)
         if not polygon:
             return 0.0
     corners = [middle + u * e1 + v * e2 - xi for u, v in polygon]

@@ -228,3 +228,11 @@ def test_ga_vs_reference_figure_spearman_in_title():
     assert "Spearman rho = 1.00" in perfect.layout.title.text
     flat = ga_vs_reference_figure(GA, np.ones_like(GA))
     assert "undefined" in flat.layout.title.text
+
+
+def test_small_molecules_are_zoomed_in_and_large_ones_not():
+    methane = Structure([6, 1, 1, 1, 1], [[0, 0, 0], [0.63, 0.63, 0.63], [-0.63, -0.63, 0.63],
+                                         [-0.63, 0.63, -0.63], [0.63, -0.63, -0.63]])
+    assert re.search(r"viewer_\w+\.zoom\(2\.0\)", molecule_view_html(methane, np.full(5, 0.2)))
+    big = Structure([6, 6], [[0, 0, 0], [6.0, 0, 0]])
+    assert not re.search(r"viewer_\w+\.zoom\(", molecule_view_html(big, [0.5, 0.5]))

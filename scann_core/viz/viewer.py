@@ -74,8 +74,11 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
     """
     values = _check_values(structure, values)
     xyz = _xyz_text(structure)
+    # 3Dmol's zoomTo() fits at least a 5 A box, so small molecules look tiny: zoom in to match
+    extent = float(np.linalg.norm(np.ptp(np.asarray(structure.positions), axis=0)))
+    extra = (("zoom", (round(min(5.0 / max(extent, 1.0), 2.0), 3),)),) if extent < 5.0 else ()
     return _view_html(structure, values, data=xyz, fmt="xyz", options={}, cmap=cmap, vmin=vmin,
-                      vmax=vmax, labels=labels, height=height, background=background, extra_cmds=())
+                      vmax=vmax, labels=labels, height=height, background=background, extra_cmds=extra)
 
 
 def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarray, *,

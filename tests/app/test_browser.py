@@ -99,6 +99,15 @@ def browser():
         b.close()
 
 
+def _no_exception(page) -> None:
+    shown = page.locator('[data-testid="stException"]')
+    assert shown.count() == 0, shown.first.inner_text()[:2000]
+
+
+def _no_page_not_found(page) -> None:
+    assert page.get_by_text("Page not found").count() == 0
+
+
 def _settle(page) -> None:
     """Wait for the app shell, then for the script run to finish."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=TIMEOUT_MS)
@@ -135,9 +144,13 @@ def test_home_page(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     page.goto(server, timeout=TIMEOUT_MS)
     _settle(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    _no_exception(page)
     page.get_by_text("What is global attention (GA)?").wait_for(timeout=TIMEOUT_MS)
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+    page.locator('[data-testid="stMain"]').get_by_text("Explore a molecule").click()
+    page.get_by_role("heading", name="Explore a molecule").wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    _no_exception(page)
     page.close()
 
 
@@ -145,9 +158,10 @@ def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1300, "height": 1400})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server}/explore", timeout=TIMEOUT_MS)
+    page.goto(f"{server}/Explore", timeout=TIMEOUT_MS)
     _settle(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    _no_page_not_found(page)
+    _no_exception(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
     _settle(page)
     xyz = tmp_path / "ethanol.xyz"
@@ -155,7 +169,7 @@ def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(xyz))
     page.get_by_text("C2H6O · 9 atoms").wait_for(timeout=TIMEOUT_MS)
     _settle(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    _no_exception(page)
 
     frame = _viewer_frame(page)
     assert frame.query_selector("[id^='3dmolwarning_']") is None  # py3Dmol's "failed to load" note is gone
@@ -183,9 +197,10 @@ def test_explore_gallery_colours_atoms_by_ga(fake_server, browser, tmp_path):
     from .fakes import FAKE_VALUE, METHANE, fake_ga
 
     page = browser.new_page(viewport={"width": 1300, "height": 1600})
-    page.goto(f"{fake_server}/explore", timeout=TIMEOUT_MS)
+    page.goto(f"{fake_server}/Explore", timeout=TIMEOUT_MS)
     _settle(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    _no_page_not_found(page)
+    _no_exception(page)
     page.get_by_text(f"{FAKE_VALUE:.4g} eV").wait_for(timeout=TIMEOUT_MS)
     frame = _viewer_frame(page)
     colours = frame.evaluate(

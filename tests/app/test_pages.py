@@ -172,6 +172,20 @@ def test_element_the_model_never_saw(fake_backend):
     _viewer_html(at)  # the structure is still shown
 
 
+def test_broken_gallery_is_a_warning_not_a_crash(fake_backend, monkeypatch):
+    import sys
+
+    def broken():
+        raise FileNotFoundError("[Errno 2] No such file or directory: 'gallery.json'")
+
+    monkeypatch.setattr(sys.modules["scann_core.gallery"], "gallery_entries", broken)
+    at = _explore()
+    _no_exception(at)
+    assert any("gallery is not available" in w.value for w in at.warning)
+    assert at.radio(key="explore_input").options == ["SMILES", "Upload a file"]
+    assert "Choose a gallery molecule" in at.info[0].value
+
+
 def test_no_model_installed(no_models):
     at = _explore()
     _no_exception(at)
@@ -190,7 +204,7 @@ def test_real_backend_if_available():
         from scann_core.gallery import gallery_entries  # noqa: F401
     except ImportError:
         pytest.skip("scann_core.gallery does not exist yet")
-    if not sup.list_models() or not sup.list_gallery():
+    if not sup.list_models()[0] or not sup.list_gallery()[0]:
         pytest.skip("no shipped model or gallery entry yet")
     at = _explore()
     _no_exception(at)

@@ -1,0 +1,78 @@
+"""Pure helpers of scann_core.app_support (no Streamlit script run needed)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scann_core import app_support as sup
+from scann_core.structure import Structure, StructureError
+
+from .conftest import METHANE, NACL_CIF
+
+
+def test_user_message_is_one_sentence_without_traceback():
+    assert sup.user_message(StructureError("x.xyz: line 3 is broken.")) == "x.xyz: line 3 is broken."
+    msg = sup.user_message(KeyError("no gallery entry 'foo'"))
+    assert msg.startswith("Could not process this input:") and msg.endswith(".")
+    assert "\n" not in sup.user_message(ValueError("first line\nTraceback (most recent call last):\n..."))
+    assert len(sup.user_message(RuntimeError("x" * 1000))) < 260
+    assert sup.user_message(RuntimeError()) == "Could not process this input (RuntimeError)."
+
+
+def test_try_call():
+    assert sup.try_call(int, "12") == (12, None)
+    value, error = sup.try_call(int, "twelve")
+    assert value is None and "twelve" in error
+
+
+def test_model_options_labels():
+    opts = sup.model_options(["qm9_homo", "qm9_lumo", "scann-qm9-gap-v2", "qm9_alpha", "qm9_cv",
+                              "demo_qm9_homo", "mystery"])
+    assert opts["HOMO"] == "qm9_homo" and opts["LUMO"] == "qm9_lumo"
+    assert opts["HOMO-LUMO gap"] == "scann-qm9-gap-v2"
+    assert opts["HOMO (demo_qm9_homo)"] == "demo_qm9_homo"
+    assert opts["mystery"] == "mystery"
+    assert list(opts.values())[:2] == ["qm9_homo", "qm9_lumo"]
+
+
+def test_device_label_and_file_stem():
+    assert sup.device_label("cuda:0") == "GPU (cuda:0)"
+    assert sup.device_label("cpu") == "CPU"
+    assert sup.file_stem("Cc1c[nH]c(=O)[nH]c1=O") == "Cc1c_nH_c_O_nH_c1_O"
+    assert sup.file_stem("../../etc/passwd") == "etc_passwd"
+    assert sup.file_stem("") == "structure"
+
+
+def test_atom_table_and_csv():
+    ga = np.array([0.4, 0.15, 0.15, 0.15, 0.15])
+    df = sup.atom_table(METHANE, ga, ga * 5, "N × GA")
+    assert list(df["atom"]) == [1, 2, 3, 4, 5] and list(df["element"]) == ["C", "H", "H", "H", "H"]
+    np.testing.assert_allclose(df["N × GA"], ga * 5)
+    back = pd.read_csv(io.BytesIO(sup.table_csv(df)))
+    np.testing.assert_allclose(back["GA"], ga)
+    assert "GA" in sup.atom_table(METHANE, ga, ga, "GA").columns
+    with pytest.raises(ValueError):
+        sup.atom_table(METHANE, ga[:2])
+
+
+def test_extxyz_download_reads_back_with_ga():
+    import ase.io
+
+    ga = np.array([0.4, 0.15, 0.15, 0.15, 0.15])
+    data = sup.extxyz_bytes(METHANE, {"ga": ga}, {"homo": -6.5, "unit": "eV"})
+    atoms = ase.io.read(io.StringIO(data.decode()), format="extxyz")
+    np.testing.assert_allclose(atoms.arrays["ga"], ga)
+    np.testing.assert_allclose(atoms.positions, METHANE.positions)
+    assert atoms.info["homo"] == pytest.approx(-6.5) and atoms.info["unit"] == "eV"
+
+
+def test_structure_key_changes_with_geometry():
+    from scann_core.io import load_structure
+
+    nacl = load_structure(NACL_CIF, name="nacl.cif")
+    assert sup.structure_key(METHANE) == sup.structure_key(Structure(METHANE.numbers, METHANE.positions.copy()))
+    assert sup.structure_key(METHANE) != sup.structure_key(METHANE.with_positions(METHANE.positions + 0.01))
+    assert sup.structure_key(nacl) != sup.structure_key(Structure(nacl.numbers, nacl.positions))

@@ -1,0 +1,65 @@
+"""Tiny named fixtures built in code, and one tolerance table."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scann_core.structure import Structure
+
+TOL = {"float64": 1e-9, "solid_angle": 1e-6}
+
+
+def smfe12_structure() -> Structure:
+    """ThMn12-type SmFe12 (I4/mmm; Sm 2a, Fe 8f, 8i, 8j), 26-atom conventional cell."""
+    from pymatgen.core import Lattice
+    from pymatgen.core import Structure as PymatgenStructure
+
+    from scann_core.crystal import from_pymatgen
+
+    crystal = PymatgenStructure.from_spacegroup("I4/mmm", Lattice.tetragonal(8.5, 4.8), ["Sm", "Fe", "Fe", "Fe"],
+                                                [[0, 0, 0], [0.25, 0.25, 0.25], [0.36, 0, 0], [0.27, 0.5, 0]])
+    return from_pymatgen(crystal, "SmFe12")
+
+
+def graphene_sheet(vacuum: float, repeats: int = 4, pbc=(True, True, True)) -> Structure:
+    a = 2.46
+    cell = np.array([[a, 0, 0], [a / 2, a * np.sqrt(3) / 2, 0], [0, 0, vacuum]])
+    fractional = [[i + f[0], j + f[1], 0.5] for i in range(repeats) for j in range(repeats)
+                  for f in ((0, 0), (1 / 3, 1 / 3))]
+    return Structure([6] * len(fractional), np.array(fractional) @ cell, cell * [[repeats], [repeats], [1]], pbc,
+                     f"graphene_{vacuum:g}")
+
+
+@pytest.fixture
+def ch4() -> Structure:
+    from scann_core.data.qm9 import qm9_frame, qm9_structure
+
+    return qm9_structure(qm9_frame().iloc[0])
+
+
+@pytest.fixture
+def benzene() -> Structure:
+    angles = np.arange(6) * np.pi / 3
+    ring = np.stack([np.cos(angles), np.sin(angles), np.zeros(6)], axis=1)
+    return Structure([6] * 6 + [1] * 6, np.concatenate([1.39 * ring, 2.47 * ring]), name="benzene")
+
+
+@pytest.fixture
+def smfe12() -> Structure:
+    return smfe12_structure()
+
+
+@pytest.fixture
+def bcc_fe() -> Structure:
+    return Structure([26, 26], [[0, 0, 0], [1.435, 1.435, 1.435]], np.eye(3) * 2.87, (True, True, True), "bcc Fe")
+
+
+@pytest.fixture
+def nacl() -> Structure:
+    from pymatgen.core import Lattice
+    from pymatgen.core import Structure as PymatgenStructure
+
+    from scann_core.crystal import from_pymatgen
+
+    crystal = PymatgenStructure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    return from_pymatgen(crystal, "NaCl")

@@ -1,0 +1,50 @@
+"""The committed gallery: every entry loads, fullerenes are sound, QM9 geometries match."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from scann_core.data.qm9 import qm9_frame, qm9_split, qm9_structure
+from scann_core.gallery import gallery_entries, load_gallery_structure, point_group
+
+ENTRIES = {entry.key: entry for entry in gallery_entries()}
+FULLERENES = {"C60": (60, "Ih"), "C70": (70, "D5h"), "C72": (72, "D6d")}
+
+
+@pytest.mark.parametrize("key", sorted(ENTRIES))
+def test_every_entry_loads(key):
+    entry = ENTRIES[key]
+    structure = load_gallery_structure(key)
+    assert entry.path.is_file() and entry.title and entry.source
+    assert structure.n_atoms > 0 and not structure.is_periodic
+
+
+@pytest.mark.parametrize("key", sorted(FULLERENES))
+def test_fullerenes(key):
+    n_atoms, group = FULLERENES[key]
+    structure = load_gallery_structure(key)
+    assert structure.n_atoms == n_atoms and set(structure.numbers) == {6}
+    distances = cdist(structure.positions, structure.positions)
+    np.fill_diagonal(distances, np.inf)
+    assert ((distances < 1.6).sum(axis=1) == 3).all()
+    assert ENTRIES[key].point_group == group
+    assert point_group(structure) == group
+
+
+def test_qm9_entries_match_qm9():
+    frame = qm9_frame()
+    test_indices = set(frame["Index"].iloc[qm9_split()["test"]])
+    assert ENTRIES["thymine"].qm9_index == 29238
+    with_qm9 = [entry for entry in ENTRIES.values() if entry.qm9_index is not None]
+    assert sum(entry.qm9_index in test_indices for entry in with_qm9) >= 4
+    for entry in with_qm9:
+        reference = qm9_structure(frame[frame["Index"] == entry.qm9_index].iloc[0])
+        structure = load_gallery_structure(entry.key)
+        np.testing.assert_array_equal(structure.numbers, reference.numbers)
+        np.testing.assert_allclose(structure.positions, reference.positions, atol=1e-5)
+
+
+def test_unknown_key():
+    with pytest.raises(KeyError):
+        load_gallery_structure("no-such-molecule")
