@@ -59,6 +59,8 @@ models = sup.model_options(names)
 with st.sidebar:
     st.header("Property")
     prop = st.selectbox("Property", list(models), key=f"{P}_property") if models else None
+    if prop is None:
+        st.caption("No trained model installed.")
 
 st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
 st.caption(st.session_state[f"{P}_source"])
@@ -85,6 +87,9 @@ if result is not None:
             + (f" · test MAE {mae:.3g} {card.get('unit', '')}" if mae is not None else ""))
     for message in result.warnings:
         st.warning(message)
+    if structure.is_periodic and card.get("ga_mode") == "paper":
+        st.info("With the paper's GA formula, GA (and the prediction) depend on the choice of cell: "
+                "compare crystals in the same cell, not a cell with its supercell.")
     ga = result.ga
 else:
     ga = np.full(structure.n_atoms, np.nan)
@@ -98,21 +103,24 @@ with st.sidebar:
         if st.session_state.get(f"{P}_ref_atom", 1) > structure.n_atoms:  # a smaller new structure
             st.session_state[f"{P}_ref_atom"] = 1
         ref = int(st.number_input("Reference atom #", 1, structure.n_atoms, 1, key=f"{P}_ref_atom")) - 1
+    mode = SCALES[scale_name]
+    values, scale_error = sup.try_call(viz.ga_scale, ga, mode, ref)
+    if scale_error:
+        mode, values = "raw", ga
     cmap = st.selectbox("Colour map", list(viz.COLORMAPS), key=f"{P}_cmap")
     lock = st.toggle("Lock the colour range", key=f"{P}_lock",
                      help="Keep the same range when you switch molecules or properties.")
-    if lock:
-        vmin = st.number_input("minimum", value=0.0, format="%.4f", key=f"{P}_vmin")
-        vmax = st.number_input("maximum", value=2.0, format="%.4f", key=f"{P}_vmax")
+    if lock:  # start from the current automatic range, then keep what the user sets
+        auto = viz.value_range(values)
+        sup.init_state({f"{P}_vmin": round(auto[0], 4), f"{P}_vmax": round(auto[1], 4)})
+        vmin = st.number_input("minimum", format="%.4f", key=f"{P}_vmin")
+        vmax = st.number_input("maximum", format="%.4f", key=f"{P}_vmax")
     supercell = (1, 1, 1)
     if structure.is_periodic:
         supercell = SUPERCELLS[st.selectbox("Cells shown", list(SUPERCELLS), key=f"{P}_supercell")]
 
-mode = SCALES[scale_name]
-values, error = sup.try_call(viz.ga_scale, ga, mode, ref)
-if error:
-    st.error(error)
-    mode, values = "raw", ga
+if scale_error:
+    st.error(scale_error)
 label = viz.ga_scale_label(mode, ref)
 vrange, error = sup.try_call(viz.value_range, values, (vmin, vmax) if lock else None)
 if error:

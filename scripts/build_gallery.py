@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -154,6 +155,7 @@ def entry(key: str, title: str, source: str, note: str, point_group: str | None 
 
 
 def main() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"  # before tblite loads: one thread makes xTB bitwise reproducible
     GALLERY_DIR.mkdir(parents=True, exist_ok=True)
     entries = []
     for key, title, faces, expected, note in FULLERENES:

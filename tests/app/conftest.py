@@ -56,3 +56,30 @@ def no_models(monkeypatch):
     _clear_caches()
     yield
     _clear_caches()
+
+
+@pytest.fixture
+def tiny_real_model(monkeypatch, tmp_path):
+    """A tiny untrained ScannModel saved as the only shipped model 'qm9_homo' (real Predictor).
+
+    The fake gallery stays; ``scann_core.predict`` is the real module with its model folder
+    pointed at ``tmp_path``.
+    """
+    import torch
+
+    import scann_core.predict as predict
+    from scann_core.checkpoint import TargetInfo, save_checkpoint
+    from scann_core.config import ModelConfig
+    from scann_core.model import ScannModel
+
+    torch.manual_seed(0)
+    config = ModelConfig(elements=(1, 6, 7, 8, 9), n_blocks=1, dim=16, embed_dim=8, n_heads=2, n_gaussians=8)
+    card = {"name": "qm9_homo", "level_of_theory": "B3LYP/6-31G(2df,p)", "preliminary": False,
+            "max_train_atoms": 29, "test_mae": None}
+    save_checkpoint(tmp_path / "qm9_homo.pt", ScannModel(config).eval(), TargetInfo("homo", "eV", -6.5, 0.6), card)
+    monkeypatch.setitem(sys.modules, "scann_core.gallery", fake_gallery_module())
+    monkeypatch.setattr(predict, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setitem(sys.modules, "scann_core.predict", predict)
+    _clear_caches()
+    yield
+    _clear_caches()

@@ -95,6 +95,9 @@ def test_scale_ratio_and_n_times(fake_backend):
 def test_locked_range_is_used_and_bad_range_reported(fake_backend):
     at = _explore()
     at.toggle(key="explore_lock").set_value(True).run()
+    fake = fake_ga(METHANE)  # locking starts from the automatic range
+    assert at.number_input(key="explore_vmin").value == pytest.approx(round(fake.min(), 4))
+    assert at.number_input(key="explore_vmax").value == pytest.approx(round(fake.max(), 4))
     at.number_input(key="explore_vmin").set_value(0.1).run()
     at.number_input(key="explore_vmax").set_value(0.3).run()
     _no_exception(at)
@@ -213,3 +216,19 @@ def test_real_backend_if_available():
     card_unit = at.metric[0].value.split()[-1]
     assert card_unit
     assert abs(at.dataframe[0].value["GA"].sum() - 1.0) < 1e-6
+
+
+def test_tiny_real_model_end_to_end(tiny_real_model):
+    """The real Predictor and model code behind the page (untrained weights, so values are arbitrary)."""
+    at = _explore()
+    _no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].label == "Predicted HOMO" and at.metric[0].value.endswith(" eV")
+    assert "preliminary" not in _text(at)  # this card says it is not
+    ga = at.dataframe[0].value["GA"].to_numpy()
+    assert ga.shape == (5,) and abs(ga.sum() - 1) < 1e-6 and (ga > 0).all()
+    # methane's four hydrogens are equivalent: equal GA (a physics check through the whole app)
+    np.testing.assert_allclose(ga[1:], ga[1], rtol=1e-5)
+    at.selectbox(key="explore_gallery").select("Silane").run()  # Si is not in the model's elements
+    _no_exception(at)
+    assert any("Si" in e.value and "training data" in e.value for e in at.error)

@@ -1,0 +1,153 @@
+"""Model physics: invariances, batching, supercells, GA properties, save/load."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from scann_core.checkpoint import TargetInfo, load_checkpoint, save_checkpoint
+from scann_core.config import ModelConfig
+from scann_core.crystal import conventional_standard_cell, supercell, to_pymatgen, from_pymatgen
+from scann_core.graph import build_graph, collate, element_lookup
+from scann_core.model import ScannModel
+from scann_core.structure import Structure
+
+MOLECULE_CONFIG = ModelConfig(elements=(1, 6, 7, 8, 9), n_blocks=2, dim=32, n_heads=4)
+CRYSTAL_CONFIG = ModelConfig(elements=(26, 62), n_blocks=2, dim=32, n_heads=4, cutoff=6.0, ga_mode="size_consistent",
+                             ga_normalize=False)
+
+
+def make_model(config: ModelConfig, seed: int = 0) -> ScannModel:
+    torch.manual_seed(seed)
+    return ScannModel(config).double().eval()
+
+
+def run(model: ScannModel, *structures: Structure, **kwargs):
+    graphs = [build_graph(s, model.config) for s in structures]
+    return model(collate(graphs, element_lookup(model.config.elements)).to("cpu", torch.float64), **kwargs)
+
+
+@pytest.fixture
+def pyridine() -> Structure:
+    from scann_core.data.qm9 import qm9_frame, qm9_structure
+
+    frame = qm9_frame()
+    return qm9_structure(frame[frame["SMILES"] == "C1=CC=NC=C1"].iloc[0])
+
+
+@pytest.mark.parametrize("variant", ["scann+", "scann"])
+def test_rotation_and_translation_leave_prediction_and_ga_unchanged(pyridine, variant):
+    model = make_model(ModelConfig(**{**vars(MOLECULE_CONFIG), "variant": variant}))
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
+    moved = pyridine.with_positions(pyridine.positions @ rotation.T + [3.0, -2.0, 10.0])
+    a, b = run(model, pyridine), run(model, moved)
+    assert torch.allclose(a.prediction, b.prediction, atol=1e-9)
+    assert torch.allclose(a.ga, b.ga, atol=1e-9)
+
+
+def test_permutation_permutes_ga(pyridine):
+    model = make_model(MOLECULE_CONFIG)
+    order = np.random.default_rng(2).permutation(pyridine.n_atoms)
+    shuffled = Structure(pyridine.numbers[order], pyridine.positions[order])
+    a, b = run(model, pyridine), run(model, shuffled)
+    assert torch.allclose(a.prediction, b.prediction, atol=1e-9)
+    assert torch.allclose(a.ga[order], b.ga, atol=1e-9)
+
+
+def test_batch_of_two_equals_two_single_runs(pyridine, ch4):
+    model = make_model(MOLECULE_CONFIG)
+    both, first, second = run(model, pyridine, ch4), run(model, pyridine), run(model, ch4)
+    assert torch.allclose(both.prediction, torch.cat([first.prediction, second.prediction]), atol=1e-10)
+    assert torch.allclose(both.ga, torch.cat([first.ga, second.ga]), atol=1e-10)
+
+
+def test_no_gradient_flows_between_structures_of_a_batch(pyridine, ch4):
+    model = make_model(MOLECULE_CONFIG)
+    graphs = [build_graph(s, model.config) for s in (pyridine, ch4)]
+    batch = collate(graphs, element_lookup(model.config.elements)).to("cpu", torch.float64)
+    batch.positions.requires_grad_(True)
+    model(batch).prediction[0].backward()
+    gradient = batch.positions.grad
+    assert gradient[: pyridine.n_atoms].abs().sum() > 0
+    assert torch.all(gradient[pyridine.n_atoms:] == 0)
+
+
+def test_ga_is_a_distribution(pyridine, ch4):
+    output = run(make_model(MOLECULE_CONFIG), pyridine, ch4)
+    assert torch.all(output.ga >= 0)
+    assert output.ga[: pyridine.n_atoms].sum().item() == pytest.approx(1.0, abs=1e-12)
+    assert output.ga[pyridine.n_atoms:].sum().item() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ga_matches_the_formula_on_a_tiny_input():
+    """s_i = k_i . sum_{j != i} q_j, divided by ||s||_2, softmax; x = sum_i GA_i k_i."""
+    from scann_core.nn import GlobalAttention
+
+    torch.manual_seed(3)
+    layer = GlobalAttention(dim=4, mode="paper", normalize=True).double()
+    h = torch.randn(3, 4, dtype=torch.float64)
+    pooled, ga = layer(h, torch.zeros(3, dtype=torch.long), 1)
+    q, k = layer.query(h), layer.key(h)
+    attention = q @ k.T  # A_ji = q_j . k_i
+    s = attention.sum(0) - attention.diagonal()
+    s = s / s.norm()
+    expected = torch.softmax(s, 0)
+    assert torch.allclose(ga, expected, atol=1e-12)
+    assert torch.allclose(pooled[0], (expected[:, None] * k).sum(0), atol=1e-12)
+    assert ga.max() / ga.min() <= math.exp(math.sqrt(2)) + 1e-12  # the bounded contrast of the paper's GA
+
+
+def test_supercell_with_size_consistent_ga(smfe12):
+    model = make_model(CRYSTAL_CONFIG)
+    big = supercell(smfe12, (2, 2, 1))
+    small_out, big_out = run(model, smfe12), run(model, big)
+    n = smfe12.n_atoms
+    assert torch.allclose(big_out.embeddings, small_out.embeddings.repeat(4, 1), atol=1e-9)
+    assert torch.allclose(big_out.prediction, small_out.prediction, atol=1e-9)
+    assert torch.allclose(big_out.ga, (small_out.ga / 4).repeat(4), atol=1e-12)
+    assert big_out.ga.shape[0] == 4 * n
+
+
+def test_paper_ga_is_not_size_consistent(smfe12):
+    """The published formula changes with the cell choice (why crystal models use the other one)."""
+    config = ModelConfig(**{**vars(CRYSTAL_CONFIG), "ga_mode": "paper", "ga_normalize": True})
+    model = make_model(config)
+    small_out, big_out = run(model, smfe12), run(model, supercell(smfe12, (2, 2, 1)))
+    assert torch.allclose(big_out.embeddings, small_out.embeddings.repeat(4, 1), atol=1e-9)
+    assert not torch.allclose(big_out.ga, (small_out.ga / 4).repeat(4), atol=1e-6)
+
+
+def test_primitive_and_conventional_cells_agree_after_canonicalisation(smfe12):
+    primitive = from_pymatgen(to_pymatgen(smfe12).get_primitive_structure(), "primitive")
+    assert primitive.n_atoms == 13
+    model = make_model(CRYSTAL_CONFIG)
+    a = run(model, conventional_standard_cell(primitive))
+    b = run(model, conventional_standard_cell(smfe12))
+    assert torch.allclose(a.prediction, b.prediction, atol=1e-8)
+    assert torch.allclose(torch.sort(a.ga).values, torch.sort(b.ga).values, atol=1e-10)
+
+
+def test_save_load_gives_identical_outputs(tmp_path, pyridine):
+    model = make_model(MOLECULE_CONFIG).float()
+    target = TargetInfo("homo", "eV", -6.5, 0.6)
+    save_checkpoint(tmp_path / "m.pt", model, target, {"note": "test"})
+    loaded, loaded_target, card = load_checkpoint(tmp_path / "m.pt")
+    graph = build_graph(pyridine, model.config)
+    batch = collate([graph], element_lookup(model.config.elements)).to("cpu")
+    assert torch.equal(model(batch).prediction, loaded(batch).prediction)
+    assert torch.equal(model(batch).ga, loaded(batch).ga)
+    assert loaded_target == target and card["note"] == "test" and loaded.config == model.config
+
+
+def test_checkpoint_of_another_format_is_refused(tmp_path, pyridine):
+    from scann_core.checkpoint import CheckpointError
+
+    model = make_model(MOLECULE_CONFIG).float()
+    save_checkpoint(tmp_path / "m.pt", model, TargetInfo("homo", "eV", 0.0, 1.0))
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    payload["format_version"] = 99
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="format 99"):
+        load_checkpoint(tmp_path / "future.pt")
