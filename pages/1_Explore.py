@@ -35,14 +35,16 @@ with st.sidebar:
         smiles = st.text_input("SMILES", key=f"{P}_smiles", placeholder="e.g. Cc1c[nH]c(=O)[nH]c1=O")
         if st.button("Build 3D structure", key=f"{P}_smiles_go"):
             with st.spinner("Embedding and relaxing the molecule..."):
-                sup.load_into_state(P, sup.parse_smiles, smiles, source=f"SMILES: {smiles}")
+                if sup.load_into_state(P, sup.parse_smiles, smiles, source=f"SMILES: `{smiles}`"):
+                    st.session_state[f"{P}_gallery_loaded"] = None  # back to Gallery reloads its choice
     else:
         upload = st.file_uploader("Structure file", key=f"{P}_upload",
                                   help="xyz, extxyz, sdf, mol, pdb, cif, POSCAR / CONTCAR or .vasp")
         if upload is not None and upload.file_id != st.session_state[f"{P}_upload_id"]:
             st.session_state[f"{P}_upload_id"] = upload.file_id
-            sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
-                                source=f"upload: {upload.name}")
+            if sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
+                                   source=f"upload: `{upload.name}`"):
+                st.session_state[f"{P}_gallery_loaded"] = None
 
 if gallery_problem:
     st.warning(gallery_problem)

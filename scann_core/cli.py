@@ -77,7 +77,7 @@ def _predict(args) -> None:
             failed = True
             continue
         stem = out / Path(name).stem
-        write_prediction(structure, prediction, stem, target=predictor.target.name)
+        write_prediction(prediction, stem, target=predictor.target.name)
         print(f"{name}: {predictor.target.name} = {prediction.value:.4f} {prediction.unit} "
               f"(model {predictor.card['name']}, {predictor.device.type}); GA -> {stem}.extxyz, {stem}.csv")
         for warning in prediction.warnings:

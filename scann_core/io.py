@@ -26,7 +26,7 @@ FORMATS: dict[str, str] = {
 }
 _SUPPORTED = "xyz, extxyz, sdf, mol, pdb, cif, POSCAR/CONTCAR or vasp"
 _PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
-                 OSError, RuntimeError, StopIteration)
+                 ArithmeticError, OSError, RuntimeError, StopIteration)
 
 
 def load_structure(source: str | Path | bytes, *, fmt: str | None = None, name: str | None = None,
@@ -241,7 +241,9 @@ def _read_xyz(text: str, label: str) -> Structure:
     if _looks_like_atom(following):
         raise StructureError(f"{label}: the header says {n_atoms} atoms but line {n_atoms + 3} holds "
                              "another atom.")
-    atoms = _ase_read("\n".join(lines[:2 + n_atoms]) + "\n", label, "extxyz", "an XYZ file")
+    extended = "lattice=" in comment or "properties=" in comment
+    frame = [lines[0], lines[1] if extended else "", *atom_lines]  # plain XYZ: free-text comment
+    atoms = _ase_read("\n".join(frame) + "\n", label, "extxyz", "an XYZ file")
     return _from_ase(atoms, label)
 
 

@@ -32,12 +32,14 @@ class Prediction:
         value: predicted property in ``unit``.
         unit: unit of ``value``.
         ga: (n_atoms,) global attention, sums to 1.
+        structure: the structure the model saw (a crystal's conventional standard cell).
         warnings: out-of-domain notes for a person (empty when in domain).
     """
 
     value: float
     unit: str
     ga: np.ndarray
+    structure: Structure
     warnings: list[str] = field(default_factory=list)
 
 
@@ -82,20 +84,27 @@ class Predictor:
 
     @torch.no_grad()
     def predict(self, structure: Structure) -> Prediction:
+        """Prediction for one structure; a 3D crystal is first reduced to its conventional
+        standard cell, so primitive and conventional uploads agree."""
         warnings = self.check(structure)
+        if all(structure.pbc):
+            from .crystal import conventional_standard_cell
+
+            structure = conventional_standard_cell(structure)
         graph = build_graph(structure, self.model.config)
         batch = collate([graph], element_lookup(self.model.config.elements)).to(self.device)
         output = self.model(batch)
         value = float(output.prediction[0]) * self.target.std + self.target.mean
-        return Prediction(value, self.target.unit, output.ga.double().cpu().numpy(), warnings)
+        return Prediction(value, self.target.unit, output.ga.double().cpu().numpy(), structure, warnings)
 
 
-def write_prediction(structure: Structure, prediction: Prediction, stem: Path, *, target: str) -> None:
+def write_prediction(prediction: Prediction, stem: Path, *, target: str) -> None:
     """Write ``stem.extxyz`` (per-atom ``ga`` column, readable by ASE and OVITO) and ``stem.csv``."""
     import pandas as pd
 
     from .io import write_extxyz
 
+    structure = prediction.structure
     stem.parent.mkdir(parents=True, exist_ok=True)
     write_extxyz(structure, stem.with_suffix(".extxyz"), per_atom={"ga": prediction.ga},
                  info={target: prediction.value, "unit": prediction.unit})

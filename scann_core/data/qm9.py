@@ -98,6 +98,15 @@ def qm9_data_splits(config, target: str, *, limit: int | None = None, workers: i
 
     if target not in QM9_TARGETS:
         raise ValueError(f"unknown QM9 target {target!r}; choose from {', '.join(QM9_TARGETS)}.")
-    graphs = qm9_graphs(config, workers=workers, progress=progress).with_targets(qm9_frame()[target].to_numpy())
     parts = {name: idx[:limit] for name, idx in qm9_split().items()}
-    return DataSplits(**{name: graphs.subset(idx) for name, idx in parts.items()}, unit=QM9_TARGETS[target][2])
+    values = qm9_frame()[target].to_numpy()
+    if limit is None:
+        graphs = qm9_graphs(config, workers=workers, progress=progress).with_targets(values)
+        subsets = {name: graphs.subset(idx) for name, idx in parts.items()}
+    else:  # a few molecules: featurise just those, no cache
+        from ..dataset import featurize
+
+        frame = qm9_frame()
+        subsets = {name: featurize([qm9_structure(frame.iloc[int(k)]) for k in idx], values[idx], config)
+                   for name, idx in parts.items()}
+    return DataSplits(**subsets, unit=QM9_TARGETS[target][2])

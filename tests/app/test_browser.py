@@ -216,3 +216,51 @@ def test_explore_gallery_colours_atoms_by_ga(fake_server, browser, tmp_path):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(tmp_path / "explore_ga.png"), full_page=True)
     page.close()
+
+
+def test_explore_crystal_unit_cell_and_supercell(fake_server, browser, tmp_path):
+    """NaCl from a CIF upload: 3Dmol keeps the site order, colours follow GA, images copy them."""
+    from scann_core.io import load_structure
+    from scann_core.viz import colors_for, value_range
+
+    from .fakes import NACL_CIF, fake_ga
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(f"{fake_server}/Explore", timeout=TIMEOUT_MS)
+    _settle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
+    _settle(page)
+    cif = tmp_path / "nacl.cif"
+    cif.write_bytes(NACL_CIF)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(cif))
+    page.get_by_text("ClNa · 2 atoms").wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    _no_exception(page)
+    script = """() => {
+        const key = Object.keys(window).find(k => k.startsWith('viewer_scann'));
+        const m = window[key].getModel();
+        return [m.selectedAtoms({}).map(a => [a.elem, a.style.sphere.color]), !!m.getCrystData()];
+    }"""
+    atoms, has_cell = _viewer_frame(page).evaluate(script)
+    ga = fake_ga(load_structure(NACL_CIF, name="nacl.cif"))
+    expected = colors_for(ga, *value_range(ga))
+    assert has_cell
+    assert atoms == [["Na", expected[0]], ["Cl", expected[1]]]
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cells shown").click()
+    page.get_by_role("option", name="2×2×2").click()
+    _settle(page)
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:  # the iframe is rebuilt with the new HTML
+        try:
+            atoms, _ = _viewer_frame(page).evaluate(script)
+        except Exception:  # noqa: BLE001 -- the old frame went away mid-call
+            atoms = []
+        if len(atoms) == 16:
+            break
+        page.wait_for_timeout(500)
+    assert len(atoms) == 16
+    assert [a for a in atoms[:2]] == [["Na", expected[0]], ["Cl", expected[1]]]
+    assert sorted(map(tuple, atoms)) == sorted([("Na", expected[0]), ("Cl", expected[1])] * 8)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(tmp_path / "crystal.png"), full_page=True)
+    page.close()

@@ -118,6 +118,8 @@ def test_smiles_builds_a_molecule(fake_backend):
     assert not at.error
     assert at.subheader[0].value.startswith("CH4O")
     assert at.metric[0].value == f"{FAKE_VALUE:.4g} eV"
+    at.radio(key="explore_input").set_value("Gallery").run()  # back to the gallery's choice
+    assert at.subheader[0].value.startswith("CH4 ")
 
 
 def test_crystal_upload_shows_unit_cell_and_warning(fake_backend):
@@ -128,6 +130,7 @@ def test_crystal_upload_shows_unit_cell_and_warning(fake_backend):
     assert not at.error
     assert at.subheader[0].value.startswith("ClNa")
     assert any(FAKE_WARNING in w.value for w in at.warning)
+    assert any("choice of cell" in i.value for i in at.info)  # the paper's GA is not size-consistent
     html = _viewer_html(at)
     assert "addUnitCell" in html and '"doAssembly": false' in html
     at.selectbox(key="explore_supercell").select("2×2×2").run()

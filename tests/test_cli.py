@@ -1,0 +1,60 @@
+"""The ``scann`` command end to end: train 2 epochs on 50 molecules, evaluate, predict."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+
+def scann(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scann_core.cli", *args], cwd=cwd, check=True,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_train_evaluate_predict(tmp_path):
+    config = {"train": {"name": "tiny", "target": "homo", "epochs": 2, "batch_size": 16, "limit": 50, "workers": 1},
+              "model": {"elements": [1, 6, 7, 8, 9], "n_blocks": 2, "dim": 32, "n_heads": 4}}
+    (tmp_path / "tiny.json").write_text(json.dumps(config))
+    scann("train", "tiny.json", "--out", "run", cwd=tmp_path)
+    log = pd.read_csv(tmp_path / "run" / "log.csv")
+    assert list(log["epoch"]) == [1, 2] and np.isfinite(log["val_mae"]).all()
+
+    evaluation = json.loads(scann("evaluate", "run/best.pt", "--limit", "50", cwd=tmp_path).stdout)
+    assert evaluation["n"] == 50 and evaluation["unit"] == "eV" and evaluation["mae"] > 0
+
+    (tmp_path / "water.xyz").write_text("3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n")
+    result = scann("predict", "water.xyz", "--model", "run/best.pt", "--out", "ga", cwd=tmp_path)
+    assert "homo =" in result.stdout and "eV" in result.stdout
+
+    import ase.io
+
+    atoms = ase.io.read(tmp_path / "ga" / "water.extxyz")
+    assert atoms.get_chemical_symbols() == ["O", "H", "H"]
+    assert abs(atoms.arrays["ga"].sum() - 1.0) < 1e-6
+    table = pd.read_csv(tmp_path / "ga" / "water.csv")
+    assert np.allclose(table["ga"], atoms.arrays["ga"]) and abs(table["n_times_ga"].mean() - 1.0) < 1e-6
+
+
+def test_resume_continues_the_run(tmp_path):
+    config = {"train": {"name": "tiny", "target": "lumo", "epochs": 1, "batch_size": 16, "limit": 30, "workers": 1},
+              "model": {"elements": [1, 6, 7, 8, 9], "n_blocks": 1, "dim": 16, "n_heads": 2}}
+    (tmp_path / "tiny.json").write_text(json.dumps(config))
+    scann("train", "tiny.json", "--out", "run", cwd=tmp_path)
+    second = scann("train", "tiny.json", "--out", "run", "--epochs", "2", cwd=tmp_path)
+    assert "resuming tiny at epoch 1" in second.stdout
+    assert list(pd.read_csv(tmp_path / "run" / "log.csv")["epoch"]) == [1, 2]
+
+
+def test_predict_reports_bad_input_in_one_line(tmp_path):
+    config = {"train": {"name": "tiny", "target": "homo", "epochs": 1, "batch_size": 16, "limit": 20, "workers": 1},
+              "model": {"elements": [1, 6, 7, 8, 9], "n_blocks": 1, "dim": 16, "n_heads": 2}}
+    (tmp_path / "tiny.json").write_text(json.dumps(config))
+    scann("train", "tiny.json", "--out", "run", cwd=tmp_path)
+    (tmp_path / "iron.xyz").write_text("1\niron\nFe 0 0 0\n")
+    result = subprocess.run([sys.executable, "-m", "scann_core.cli", "predict", "iron.xyz", "--model", "run/best.pt"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Fe" in result.stderr and "Traceback" not in result.stderr
