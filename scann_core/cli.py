@@ -87,12 +87,10 @@ def _predict(args) -> None:
 
 
 def _export(args) -> None:
-    from .checkpoint import load_checkpoint, save_checkpoint
+    from .cards import export_qm9_model
 
-    model, target, card = load_checkpoint(args.checkpoint)
-    extra = json.loads(Path(args.card).read_text()) if args.card else {}
-    save_checkpoint(args.destination, model, target, {**card, **extra, "name": Path(args.destination).stem})
-    print(f"wrote {args.destination}")
+    card = export_qm9_model(Path(args.run), args.name)
+    print(json.dumps({k: card[k] for k in ("name", "test_mae", "mean_predictor_test_mae", "preliminary", "unit")}))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,10 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device")
     predict.set_defaults(run=_predict)
 
-    export = commands.add_parser("export", help="copy a checkpoint with an updated model card")
-    export.add_argument("checkpoint")
-    export.add_argument("destination")
-    export.add_argument("--card", help="JSON file of card fields to add")
+    export = commands.add_parser("export", help="evaluate a QM9 run on the test split and ship it with its card")
+    export.add_argument("run", help="run folder holding best.pt")
+    export.add_argument("name", help="shipped model name, e.g. qm9_homo")
     export.set_defaults(run=_export)
     return parser
 

@@ -61,6 +61,7 @@ class TrainConfig:
     patience: int = 50
     limit: int | None = None  # use only the first `limit` molecules of each split (smoke runs)
     bf16: bool = True
+    compile: bool = False  # torch.compile the training forward pass (about 2x on CPU, minutes to compile)
     seed: int = 0
     save_every_minutes: float = 5.0
     workers: int = 2

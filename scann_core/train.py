@@ -93,6 +93,7 @@ def train(config: TrainConfig, model_config: ModelConfig, data: DataSplits, out_
         log(f"resuming {config.name} at epoch {state['epoch']} (best val MAE {state['best_val']:.5g})")
     (out_dir / "config.json").write_text(json.dumps({"train": to_dict(config), "model": to_dict(model_config)}, indent=2))
     lookup = element_lookup(model_config.elements)
+    forward = torch.compile(model, dynamic=True) if config.compile else model
     card = {"target": config.target, "train_config": to_dict(config), "n_train": len(data.train),
             "n_val": len(data.val), "n_test": len(data.test)}
 
@@ -116,7 +117,7 @@ def train(config: TrainConfig, model_config: ModelConfig, data: DataSplits, out_
             for group in optimiser.param_groups:
                 group["lr"] = _learning_rate(state["step"], total_steps, warmup, config)
             with _autocast(device, config.bf16):
-                prediction = model(batch).prediction.float()
+                prediction = forward(batch).prediction.float()
             residual = prediction - (batch.target - target.mean) / target.std
             loss = residual.abs().mean() if config.loss == "l1" else residual.pow(2).mean()
             optimiser.zero_grad(set_to_none=True)

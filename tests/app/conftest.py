@@ -15,20 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .fakes import (  # noqa: E402,F401 -- re-exported for the tests
-    FAKE_VALUE,
-    FAKE_WARNING,
-    METHANE,
-    NACL_CIF,
-    SILANE,
-    WATER,
-    fake_ga,
-    fake_gallery_module,
-    fake_predict_module,
-)
-
-APP = ROOT / "app.py"
-EXPLORE = ROOT / "pages" / "1_Explore.py"
+from .fakes import fake_gallery_module, fake_predict_module  # noqa: E402
 
 
 def _clear_caches() -> None:

@@ -7,10 +7,15 @@ lazy ``from scann_core.gallery import ...`` / ``from scann_core.predict import .
 from __future__ import annotations
 
 import types
+from pathlib import Path
 
 import numpy as np
 
-from scann_core.structure import Structure, StructureError  # noqa: E402
+from scann_core.structure import Structure, StructureError
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+EXPLORE = ROOT / "pages" / "1_Explore.py"
 
 FAKE_VALUE = -6.2345  # eV, what the fake HOMO model always predicts
 FAKE_WARNING = "this is a fake out-of-domain warning for the test."

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import APP, EXPLORE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
+from .fakes import APP, EXPLORE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
 
 TIMEOUT = 60
 
@@ -206,10 +206,6 @@ def test_real_backend_if_available():
 
     sup.st.cache_data.clear()
     sup.st.cache_resource.clear()
-    try:
-        from scann_core.gallery import gallery_entries  # noqa: F401
-    except ImportError:
-        pytest.skip("scann_core.gallery does not exist yet")
     if not sup.list_models()[0] or not sup.list_gallery()[0]:
         pytest.skip("no shipped model or gallery entry yet")
     at = _explore()

@@ -10,7 +10,7 @@ import pytest
 from scann_core import app_support as sup
 from scann_core.structure import Structure, StructureError
 
-from .conftest import METHANE, NACL_CIF
+from .fakes import METHANE, NACL_CIF
 
 
 def test_user_message_is_one_sentence_without_traceback():
