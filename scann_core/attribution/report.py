@@ -1,0 +1,262 @@
+"""All attribution methods and metrics for a list of structures, as tables and markdown.
+
+:func:`explain` gives one structure's attributions (what an app page shows);
+:func:`attribution_records` gives one row per structure and method with every metric;
+:func:`summarise` / :func:`attribution_report` reduce them to one row per method with the
+random-order baseline beside each metric; :func:`report_markdown` writes that table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..checkpoint import TargetInfo
+from ..graph import Graph, build_graph
+from ..model import ScannModel
+from ..structure import Structure
+from .masking import empty_value, masking_game
+from .methods import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, IntegratedGradients, ShapleyResult, global_attention,
+                      integrated_gradients, occlusion, shapley_values)
+from .metrics import (deletion_curve, insertion_curve, normalised_area, oriented, random_scores, randomized_model,
+                      spearman, top_k_overlap)
+
+__all__ = ["METHODS", "METHOD_LABELS", "METRICS", "StructureAttributions", "explain_graph", "explain",
+           "structure_metrics", "attribution_records", "summarise", "attribution_report", "report_markdown"]
+
+METHODS = ("ga", "occlusion", "integrated_gradients", "shapley")
+METHOD_LABELS = {"ga": "GA", "occlusion": "occlusion", "integrated_gradients": "integrated gradients",
+                 "shapley": "Shapley"}
+# metric -> (label, which direction is better, aggregated with the |v(all) - v(empty)| weights)
+METRICS = {
+    "spearman_ga": ("Spearman vs GA", "higher = agrees with GA", False),
+    "topk_ga": ("top-k overlap vs GA", "higher = agrees with GA", False),
+    "spearman_shapley": ("Spearman vs Shapley", "higher = agrees with Shapley", False),
+    "topk_shapley": ("top-k overlap vs Shapley", "higher = agrees with Shapley", False),
+    "deletion_area": ("deletion area", "lower = more faithful", True),
+    "insertion_area": ("insertion area", "higher = more faithful", True),
+    "sanity_spearman": ("Spearman trained vs random weights", "lower = depends more on training", False),
+}
+SANITY_METHODS = ("ga", "occlusion", "integrated_gradients")  # Shapley is left out by default: 2^n coalitions per seed
+
+
+@dataclass
+class StructureAttributions:
+    """Every method's per-atom attribution for one structure.
+
+    Attributes:
+        name: structure label.
+        numbers: (n_atoms,) atomic numbers.
+        prediction: ``v(all)``, the model's prediction in target units.
+        empty_value: ``v(empty)``, the training mean of the target (see :mod:`.masking`).
+        attributions: method -> (n_atoms,) values; GA sums to 1, the others are signed, in target units.
+        integrated_gradients: the full IG result (completeness error, baseline prediction).
+        shapley: the full Shapley result (exact or sampled, standard errors).
+    """
+
+    name: str
+    numbers: np.ndarray
+    prediction: float
+    empty_value: float
+    attributions: dict[str, np.ndarray]
+    integrated_gradients: IntegratedGradients
+    shapley: ShapleyResult
+
+    def magnitude(self, method: str) -> np.ndarray:
+        """Importance used for agreement: GA itself, ``|phi|`` for signed methods."""
+        values = self.attributions[method]
+        return values if method == "ga" else np.abs(values)
+
+    def score(self, method: str) -> np.ndarray:
+        """Order used for the deletion and insertion curves (see :func:`.metrics.oriented`)."""
+        values = self.attributions[method]
+        return values if method == "ga" else oriented(values, self.prediction, self.empty_value)
+
+
+def explain_graph(model: ScannModel, graph: Graph, target: TargetInfo | None, *, name: str = "structure",
+                  max_exact: int = MAX_EXACT_PLAYERS, n_permutations: int = DEFAULT_PERMUTATIONS,
+                  ig_steps: int = 64, seed: int = 0) -> StructureAttributions:
+    """GA, occlusion, integrated gradients and Shapley values of one graph."""
+    ig = integrated_gradients(model, graph, target, n_steps=ig_steps)
+    shap = shapley_values(model, graph, target, max_exact=max_exact, n_permutations=n_permutations, seed=seed)
+    attributions = {"ga": global_attention(model, graph), "occlusion": occlusion(model, graph, target),
+                    "integrated_gradients": ig.attributions, "shapley": shap.values}
+    return StructureAttributions(name, np.asarray(graph.numbers), ig.prediction, empty_value(target), attributions,
+                                 ig, shap)
+
+
+def _graph_for(predictor, structure: Structure) -> tuple[Structure, Graph]:
+    """The structure the predictor sees (validated; a 3D crystal in its conventional cell) and its graph."""
+    predictor.check(structure)
+    if all(structure.pbc):
+        from ..crystal import conventional_standard_cell
+
+        structure = conventional_standard_cell(structure)
+    return structure, build_graph(structure, predictor.model.config)
+
+
+def explain(predictor, structure: Structure, **kwargs) -> StructureAttributions:
+    """:func:`explain_graph` for a structure and a :class:`~scann_core.predict.Predictor`
+    (``max_exact``, ``n_permutations``, ``ig_steps``, ``seed`` as keywords). A 3D crystal is
+    first put in its conventional standard cell, as :meth:`Predictor.predict` does."""
+    structure, graph = _graph_for(predictor, structure)
+    return explain_graph(predictor.model, graph, predictor.target, name=structure.name, **kwargs)
+
+
+def _sanity(model: ScannModel, graph: Graph, explained: StructureAttributions, method: str, seeds) -> float:
+    """Mean Spearman between the trained model's importance and that of random-weight copies."""
+    values = []
+    for seed in seeds:
+        fresh = randomized_model(model, seed)
+        if method == "ga":
+            other = global_attention(fresh, graph)
+        elif method == "occlusion":
+            other = np.abs(occlusion(fresh, graph))
+        elif method == "integrated_gradients":
+            other = np.abs(integrated_gradients(fresh, graph, n_steps=explained.integrated_gradients.n_steps)
+                           .attributions)
+        else:
+            other = np.abs(shapley_values(fresh, graph, seed=seed).values)
+        values.append(spearman(explained.magnitude(method), other))
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _mean_finite(values) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else float("nan")
+
+
+def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None, explained: StructureAttributions,
+                      *, top_k: int = 3, n_random: int = 10, sanity_seeds: Sequence[int] = (0, 1, 2),
+                      sanity_methods: Sequence[str] = SANITY_METHODS, seed: int = 0) -> list[dict]:
+    """One dict per method with every metric of :data:`METRICS` and its random baseline (``<metric>_random``).
+
+    The random baseline uses ``n_random`` uniformly random orders (seeded by ``seed``), the same for
+    every method. ``weight`` is ``|v(all) - v(empty)|``, used to aggregate the curve areas.
+    """
+    n = len(graph.numbers)
+    game = masking_game(model, graph, target)
+    full, empty = explained.prediction, explained.empty_value
+    rand = random_scores(n, n_random, seed)
+    random_deletion = _mean_finite(normalised_area(deletion_curve(game, rand), full, empty))
+    random_insertion = _mean_finite(normalised_area(insertion_curve(game, rand), full, empty))
+    ga, shap = explained.magnitude("ga"), explained.magnitude("shapley")
+    rows = []
+    for method in METHODS:
+        importance, score = explained.magnitude(method), explained.score(method)
+        random_spearman = _mean_finite([spearman(r, importance) for r in rand])
+        random_topk = _mean_finite([top_k_overlap(r, importance, top_k) for r in rand])
+        row = {
+            "structure": explained.name, "n_atoms": n, "method": method, "weight": abs(full - empty),
+            "spearman_ga": spearman(ga, importance), "spearman_ga_random": random_spearman,
+            "topk_ga": top_k_overlap(ga, importance, top_k), "topk_ga_random": random_topk,
+            "spearman_shapley": spearman(shap, importance), "spearman_shapley_random": random_spearman,
+            "topk_shapley": top_k_overlap(shap, importance, top_k), "topk_shapley_random": random_topk,
+            "deletion_area": normalised_area(deletion_curve(game, score), full, empty),
+            "deletion_area_random": random_deletion,
+            "insertion_area": normalised_area(insertion_curve(game, score), full, empty),
+            "insertion_area_random": random_insertion,
+            "sanity_spearman": (_sanity(model, graph, explained, method, sanity_seeds)
+                                if method in sanity_methods else float("nan")),
+            "sanity_spearman_random": random_spearman,
+        }
+        if method == "integrated_gradients":
+            ig = explained.integrated_gradients
+            row["completeness_error"] = ig.completeness_error
+            row["completeness_span"] = ig.prediction - ig.baseline_prediction
+        if method == "shapley":
+            row["shapley_exact"] = explained.shapley.exact
+            row["shapley_max_standard_error"] = float(explained.shapley.standard_error.max()) if n else 0.0
+        rows.append(row)
+    return rows
+
+
+def attribution_records(structures: Iterable[Structure], predictor, *, top_k: int = 3, n_random: int = 10,
+                        sanity_seeds: Sequence[int] = (0, 1, 2), sanity_methods: Sequence[str] = SANITY_METHODS,
+                        seed: int = 0, progress: Callable[[Iterable], Iterable] | None = None,
+                        **explain_kwargs) -> pd.DataFrame:
+    """One row per (structure, method) with every metric; ``explain_kwargs`` go to :func:`explain_graph`."""
+    rows = []
+    structures = list(structures)
+    for structure in (progress(structures) if progress else structures):
+        structure, graph = _graph_for(predictor, structure)
+        explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name, seed=seed,
+                                  **explain_kwargs)
+        rows += structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
+                                  n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
+                                  seed=seed)
+    return pd.DataFrame(rows)
+
+
+def _aggregate(values: pd.Series, weights: pd.Series | None) -> tuple[float, float]:
+    """(mean, standard error of the mean) over the finite values; weighted when ``weights`` is given."""
+    keep = np.isfinite(values.to_numpy(dtype=np.float64))
+    x = values.to_numpy(dtype=np.float64)[keep]
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    w = np.ones_like(x) if weights is None else weights.to_numpy(dtype=np.float64)[keep]
+    if w.sum() == 0:
+        return float("nan"), float("nan")
+    mean = float(np.dot(w, x) / w.sum())
+    sem = float(np.sqrt(np.dot(w * w, (x - mean) ** 2)) / w.sum()) if len(x) > 1 else float("nan")
+    return mean, sem
+
+
+def summarise(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per method (labelled as in :data:`METHOD_LABELS`) with ``<metric>``, ``<metric>_random``
+    and ``<metric>_sem`` for every metric of :data:`METRICS`, plus ``n_structures``.
+
+    Curve areas are means weighted by ``|v(all) - v(empty)|`` (the ratio of summed raw areas to
+    summed spans), so structures predicted close to the training mean do not dominate; the other
+    metrics are plain means over the structures where they are defined.
+    """
+    table = {}
+    for method in METHODS:
+        part = records[records["method"] == method]
+        row = {"n_structures": part["structure"].nunique()}
+        for metric, (_, _, weighted) in METRICS.items():
+            weights = part["weight"] if weighted else None
+            row[metric], row[f"{metric}_sem"] = _aggregate(part[metric], weights)
+            row[f"{metric}_random"], _ = _aggregate(part[f"{metric}_random"], weights)
+        table[METHOD_LABELS[method]] = row
+    columns = ["n_structures"] + [c for m in METRICS for c in (m, f"{m}_random")] + [f"{m}_sem" for m in METRICS]
+    return pd.DataFrame.from_dict(table, orient="index")[columns]
+
+
+def attribution_report(structures: Iterable[Structure], predictor, **kwargs) -> pd.DataFrame:
+    """Per-method table of every metric with the random baseline beside it (see :func:`summarise`);
+    keywords as :func:`attribution_records`."""
+    return summarise(attribution_records(structures, predictor, **kwargs))
+
+
+def _cell(value: float, sem: float | None = None) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{value:.3f} ± {sem:.3f}" if sem is not None and np.isfinite(sem) else f"{value:.3f}"
+
+
+def report_markdown(table: pd.DataFrame, *, title: str = "Attribution report", preamble: str = "",
+                    notes: Sequence[str] = ()) -> str:
+    """Markdown for a :func:`summarise` table: one table per metric group, each metric beside its
+    random-order baseline, mean ± standard error over structures."""
+    groups = [("Agreement with GA and with Shapley values", ["spearman_ga", "topk_ga", "spearman_shapley",
+                                                              "topk_shapley"]),
+              ("Faithfulness under the masking game", ["deletion_area", "insertion_area"]),
+              ("Sanity check: same architecture, random weights", ["sanity_spearman"])]
+    lines = [f"# {title}", ""]
+    if preamble:
+        lines += [preamble.strip(), ""]
+    for heading, metrics in groups:
+        header = ["method"] + [h for m in metrics for h in (f"{METRICS[m][0]} ({METRICS[m][1]})", "random")]
+        lines += [f"## {heading}", "", "| " + " | ".join(header) + " |",
+                  "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        for method, row in table.iterrows():
+            cells = [str(method)] + [c for m in metrics for c in (_cell(row[m], row[f"{m}_sem"]),
+                                                                   _cell(row[f"{m}_random"]))]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    return "\n".join(lines)
