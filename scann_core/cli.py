@@ -89,7 +89,7 @@ def _predict(args) -> None:
 def _export(args) -> None:
     from .cards import export_qm9_model
 
-    card = export_qm9_model(Path(args.run), args.name)
+    card = export_qm9_model(Path(args.run_dir), args.name)
     print(json.dumps({k: card[k] for k in ("name", "test_mae", "mean_predictor_test_mae", "preliminary", "unit")}))
 
 
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(run=_predict)
 
     export = commands.add_parser("export", help="evaluate a QM9 run on the test split and ship it with its card")
-    export.add_argument("run", help="run folder holding best.pt")
+    export.add_argument("run_dir", help="run folder holding best.pt")
     export.add_argument("name", help="shipped model name, e.g. qm9_homo")
     export.set_defaults(run=_export)
     return parser

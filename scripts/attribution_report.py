@@ -6,8 +6,9 @@ The molecules are ``--n`` molecules of the fixed QM9 test split drawn with ``--s
 Run from the repository root, e.g.
 ``PYTHONPATH=. python scripts/attribution_report.py --model qm9_homo --n 200 --out docs/ATTRIBUTION.md``.
 Cost is dominated by Shapley values: 2^n coalitions for molecules of up to ``--max-exact`` atoms
-(16,384 at 14 atoms, about 20 s for the full-size model on one CPU thread), ``--permutations``
-x (n + 1) coalitions above.
+(16,384 at 14 atoms, 14-21 s for the full-size model on one busy CPU thread), ``--permutations``
+x (n + 1) coalitions above (about 10 s for a 20-atom molecule with the default 256); 200 molecules
+take roughly half an hour on one thread.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="molecule draw, Shapley permutations, random orders")
     parser.add_argument("--max-exact", type=int, default=MAX_EXACT_PLAYERS, help="largest molecule with exact Shapley")
     parser.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS,
-                        help="orders for sampled Shapley values (antithetic pairs)")
+                        help="orders for sampled Shapley values (antithetic pairs); KernelSHAP gets as many calls")
+    parser.add_argument("--estimator", choices=("permutation", "kernel"), default="permutation",
+                        help="Shapley estimator above --max-exact atoms")
     parser.add_argument("--ig-steps", type=int, default=64, help="Gauss-Legendre points for integrated gradients")
     parser.add_argument("--top-k", type=int, default=3, help="k of the top-k overlap")
     parser.add_argument("--n-random", type=int, default=10, help="random orders for the random baseline")
@@ -62,7 +65,8 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     records = attribution_records(
         structures, predictor, top_k=args.top_k, n_random=args.n_random, seed=args.seed,
-        max_exact=args.max_exact, n_permutations=args.permutations, ig_steps=args.ig_steps,
+        max_exact=args.max_exact, estimator=args.estimator, n_permutations=args.permutations,
+        ig_steps=args.ig_steps,
         progress=lambda items: tqdm(items, file=sys.stderr, mininterval=5))
     elapsed = time.perf_counter() - start
     table = summarise(records)
@@ -85,11 +89,16 @@ def main(argv=None) -> None:
         f"structure is worth the training mean ({predictor.target.mean:.4f} {unit}). Occlusion, Shapley values "
         "and both curves use this game. Agreement compares GA with |attribution|; the curves order atoms by "
         "attribution x sign(prediction - mean) (GA as is). Curve areas are normalised to 1 = full prediction, "
-        "0 = training mean, and averaged with weights |prediction - mean|. Random: the same metric for "
+        "0 = training mean, and averaged with weights |prediction - mean| (mean |prediction - mean| here: "
+        f"{records.drop_duplicates('structure')['weight'].mean():.3f} {unit}); values outside [0, 1] mean that "
+        "partial molecules are predicted beyond the training mean or beyond the full prediction. Random: the "
+        "same metric for "
         f"{args.n_random} uniformly random atom orders. Top-k uses k = {args.top_k}.")
     notes = [
         f"Shapley values: exact for {n_exact} molecules (at most {args.max_exact} atoms), sampled for "
-        f"{len(sampled)} ({args.permutations} permutations in antithetic pairs"
+        f"{len(sampled)} ("
+        + (f"{args.permutations} permutations in antithetic pairs" if args.estimator == "permutation" else
+           f"KernelSHAP, {args.permutations} x (n + 1) paired coalitions")
         + (f"; median largest standard error {sampled['shapley_max_standard_error'].median():.2g} {unit}"
            if len(sampled) else "") + ").",
         f"Integrated gradients ({args.ig_steps} Gauss-Legendre points, baseline: all atom embeddings zero): "

@@ -10,22 +10,29 @@ import numpy as np
 import pytest
 import torch
 
-from scann_core.attribution import (coalition_values, deletion_curve, empty_value, exact_shapley, ga_sanity,
-                                    global_attention, insertion_curve, integrated_gradients, masking_game,
-                                    normalised_area, occlusion, oriented, random_scores, randomized_model,
-                                    report_markdown, sampled_shapley, shapley_values, spearman, subgraph,
-                                    top_k_overlap)
-from scann_core.attribution.report import attribution_report
+from scann_core.attribution import (attribution_report, coalition_values, deletion_curve, empty_value,
+                                    exact_shapley, ga_sanity, global_attention, insertion_curve,
+                                    integrated_gradients, kernel_shapley, masking_game, normalised_area, occlusion,
+                                    oriented, random_scores, randomized_model, report_markdown, sampled_shapley,
+                                    shapley_values, spearman, subgraph, top_k_overlap)
 from scann_core.checkpoint import TargetInfo, save_checkpoint
 from scann_core.config import ModelConfig
 from scann_core.graph import Graph, build_graph, collate, element_lookup
 from scann_core.model import ScannModel
 from scann_core.predict import Predictor
 
-torch.set_num_threads(1)
 TINY = ModelConfig(elements=(1, 6, 7, 8, 9), n_blocks=2, dim=32, n_heads=4)
 TARGET = TargetInfo("homo", "eV", -6.5, 0.6)
 ATOL = 1e-9  # float64 model, same tolerance as TOL["float64"] in conftest.py
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """These tests are small: one thread, restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +134,7 @@ def test_exact_shapley_refuses_too_many_players():
 
 def test_sampled_shapley_is_efficient_and_exact_for_a_dummy():
     result = sampled_shapley(toy_game, 5, n_permutations=10, seed=3)
-    assert not result.exact and result.n_permutations == 10
+    assert result.estimator == "permutation" and result.n_samples == 10
     assert result.values.sum() == pytest.approx(toy_game(np.ones((1, 5), bool))[0] - 1.0, abs=1e-12)
     assert result.values[3] == 0.0 and result.standard_error[3] == 0.0
     again = sampled_shapley(toy_game, 5, n_permutations=10, seed=3)
@@ -146,13 +153,25 @@ def test_sampled_shapley_converges_to_exact_on_a_small_molecule(model, ethanol_g
     n = len(ethanol_graph.numbers)
     game = masking_game(model, ethanol_graph, TARGET)
     exact = exact_shapley(game, n).values
-    errors = {p: np.abs(sampled_shapley(game, n, n_permutations=p, seed=0).values - exact).max()
-              for p in (8, 64, 512)}
-    scale = np.abs(exact).max()
-    assert errors[512] < errors[64] < errors[8]
-    assert errors[512] < 0.15 * scale
-    big = sampled_shapley(game, n, n_permutations=512, seed=0)
+
+    def error(result) -> float:
+        return np.linalg.norm(result.values - exact) / np.linalg.norm(exact)
+
+    permutation = {p: sampled_shapley(game, n, n_permutations=p, seed=0) for p in (8, 64, 512)}
+    kernel = {p: kernel_shapley(game, n, n_samples=p * (n + 1), seed=0) for p in (8, 64, 512)}
+    for results in (permutation, kernel):
+        assert error(results[512]) < error(results[64]) < error(results[8])
+        assert error(results[512]) < 0.3
+        assert results[512].values.sum() == pytest.approx(exact.sum(), abs=ATOL)
+    big = permutation[512]
     assert np.all(np.abs(big.values - exact) < 5 * big.standard_error + 1e-12)  # the error estimate is honest
+
+
+def test_kernel_shapley_is_exact_for_an_additive_game():
+    result = kernel_shapley(additive([0.5, -1.0, 2.0, 0.0, 3.0]), 5, n_samples=40, seed=1)
+    assert result.estimator == "kernel"
+    assert np.allclose(result.values, [0.5, -1.0, 2.0, 0.0, 3.0], atol=1e-10)
+    assert np.allclose(result.standard_error, 0.0, atol=1e-10)
 
 
 # --- occlusion and integrated gradients -------------------------------------------------------

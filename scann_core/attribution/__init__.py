@@ -6,9 +6,10 @@ deletion / insertion curves. See ``docs/ATTRIBUTION.md`` for a report on a shipp
 """
 from .masking import (EMPTY_STANDARDISED, ValueFunction, coalition_values, empty_value, full_masks, masking_game,
                       subgraph)
-from .methods import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, IntegratedGradients, ShapleyResult, exact_shapley,
-                      global_attention, integrated_gradients, leave_one_out, occlusion, sampled_shapley, shapley,
+from .methods import (IntegratedGradients, global_attention, integrated_gradients, leave_one_out, occlusion,
                       shapley_values)
+from .shapley import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult, exact_shapley, kernel_shapley,
+                      sampled_shapley, shapley)
 from .metrics import (deletion_curve, ga_sanity, insertion_curve, normalised_area, oriented, random_scores,
                       randomized_model, ranking, spearman, top_k_overlap)
 from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, attribution_records, attribution_report,
@@ -17,8 +18,8 @@ from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, att
 __all__ = [
     "EMPTY_STANDARDISED", "ValueFunction", "coalition_values", "empty_value", "full_masks", "masking_game", "subgraph",
     "DEFAULT_PERMUTATIONS", "MAX_EXACT_PLAYERS", "IntegratedGradients", "ShapleyResult", "exact_shapley",
-    "global_attention", "integrated_gradients", "leave_one_out", "occlusion", "sampled_shapley", "shapley",
-    "shapley_values",
+    "global_attention", "integrated_gradients", "kernel_shapley", "leave_one_out", "occlusion", "sampled_shapley",
+    "shapley", "shapley_values",
     "deletion_curve", "ga_sanity", "insertion_curve", "normalised_area", "oriented", "random_scores",
     "randomized_model", "ranking", "spearman", "top_k_overlap",
     "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "attribution_records", "attribution_report",

@@ -18,8 +18,8 @@ from ..graph import Graph, build_graph
 from ..model import ScannModel
 from ..structure import Structure
 from .masking import empty_value, masking_game
-from .methods import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, IntegratedGradients, ShapleyResult, global_attention,
-                      integrated_gradients, occlusion, shapley_values)
+from .methods import IntegratedGradients, global_attention, integrated_gradients, occlusion, shapley_values
+from .shapley import DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult
 from .metrics import (deletion_curve, insertion_curve, normalised_area, oriented, random_scores, randomized_model,
                       spearman, top_k_overlap)
 
@@ -76,11 +76,14 @@ class StructureAttributions:
 
 
 def explain_graph(model: ScannModel, graph: Graph, target: TargetInfo | None, *, name: str = "structure",
-                  max_exact: int = MAX_EXACT_PLAYERS, n_permutations: int = DEFAULT_PERMUTATIONS,
-                  ig_steps: int = 64, seed: int = 0) -> StructureAttributions:
-    """GA, occlusion, integrated gradients and Shapley values of one graph."""
+                  max_exact: int = MAX_EXACT_PLAYERS, estimator: str = "permutation",
+                  n_permutations: int = DEFAULT_PERMUTATIONS, ig_steps: int = 64,
+                  seed: int = 0) -> StructureAttributions:
+    """GA, occlusion, integrated gradients and Shapley values of one graph (Shapley options as
+    :func:`~.shapley.shapley`)."""
     ig = integrated_gradients(model, graph, target, n_steps=ig_steps)
-    shap = shapley_values(model, graph, target, max_exact=max_exact, n_permutations=n_permutations, seed=seed)
+    shap = shapley_values(model, graph, target, max_exact=max_exact, estimator=estimator,
+                          n_permutations=n_permutations, seed=seed)
     attributions = {"ga": global_attention(model, graph), "occlusion": occlusion(model, graph, target),
                     "integrated_gradients": ig.attributions, "shapley": shap.values}
     return StructureAttributions(name, np.asarray(graph.numbers), ig.prediction, empty_value(target), attributions,
@@ -99,7 +102,7 @@ def _graph_for(predictor, structure: Structure) -> tuple[Structure, Graph]:
 
 def explain(predictor, structure: Structure, **kwargs) -> StructureAttributions:
     """:func:`explain_graph` for a structure and a :class:`~scann_core.predict.Predictor`
-    (``max_exact``, ``n_permutations``, ``ig_steps``, ``seed`` as keywords). A 3D crystal is
+    (``max_exact``, ``estimator``, ``n_permutations``, ``ig_steps``, ``seed`` as keywords). A 3D crystal is
     first put in its conventional standard cell, as :meth:`Predictor.predict` does."""
     structure, graph = _graph_for(predictor, structure)
     return explain_graph(predictor.model, graph, predictor.target, name=structure.name, **kwargs)

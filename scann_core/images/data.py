@@ -212,7 +212,8 @@ def spatial_split(window_set: WindowSet, *, test_fraction: float = 0.25, blocks:
 
     With more than one image, whole images go to the test set (shuffled, until at least
     ``test_fraction`` of the windows).  With one image, the bounding box of the centres is cut
-    into ``blocks x blocks`` tiles, tiles are drawn at random for the test set, and every
+    into ``blocks x blocks`` tiles, a compact cluster of tiles grown from a random tile (random
+4-neighbours) becomes the test set, and every
     train window overlapping a test window (centres closer than ``ws`` in both axes) is dropped.
 
     Returns:
@@ -232,11 +233,16 @@ def spatial_split(window_set: WindowSet, *, test_fraction: float = 0.25, blocks:
         lo, hi = c.min(axis=0), c.max(axis=0)
         tile = np.minimum(((c - lo) / np.maximum(hi - lo, 1e-9) * blocks).astype(np.int64), blocks - 1)
         tile_id = tile[:, 0] * blocks + tile[:, 1]
-        test, order = np.zeros(n, bool), rng.permutation(blocks * blocks)
-        for t in order:
-            if test.sum() >= test_fraction * n:
-                break
+        test, chosen = np.zeros(n, bool), set()
+        frontier = {int(rng.integers(blocks * blocks))}
+        while frontier and test.sum() < test_fraction * n:  # grow one compact cluster of tiles
+            t = int(rng.choice(sorted(frontier)))
+            chosen.add(t)
             test |= tile_id == t
+            r, q = divmod(t, blocks)
+            frontier |= {a * blocks + b for a, b in ((r - 1, q), (r + 1, q), (r, q - 1), (r, q + 1))
+                         if 0 <= a < blocks and 0 <= b < blocks}
+            frontier -= chosen
     test_idx = np.flatnonzero(test)
     train_idx = np.flatnonzero(~test)
     clash = overlapping_pairs(window_set.centres[train_idx], window_set.centres[test_idx], ws,
