@@ -1,5 +1,28 @@
 """SCANN Studio: home page and navigation.  Run with ``streamlit run app.py``."""
+import re
+from pathlib import Path
+
 import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# Titles and icons for known pages; any other pages/N_Some_name.py shows as "Some name".
+PAGE_TITLES = {
+    "1_Explore.py": ("Explore a molecule", ":material/biotech:"),
+    "4_Attention_on_images.py": ("Attention on images", ":material/image:"),
+}
+
+
+def _page_order(path: Path) -> tuple[int, str]:
+    match = re.match(r"(\d+)", path.name)
+    return (int(match.group(1)) if match else 10**6, path.name)
+
+
+def _page(path: Path) -> st.Page:
+    title, icon = PAGE_TITLES.get(path.name, (re.sub(r"^\d+_", "", path.stem).replace("_", " "), None))
+    # No custom url_path: while no session has run st.navigation yet, Streamlit treats pages/
+    # as the old folder convention and resolves a direct link (/Explore) against the file
+    # names; another path would show "Page not found".
+    return st.Page(f"pages/{path.name}", title=title, icon=icon)
 
 
 def home() -> None:
@@ -29,14 +52,12 @@ orbitals sit (for HOMO / LUMO models), but check it against a reference before r
 into it.
 """
     )
-    st.page_link(explore, label="Explore a molecule", icon=":material/biotech:")
+    for page in pages:
+        st.page_link(page, label=page.title, icon=page.icon)
     st.caption("3D views use a vendored copy of 3Dmol.js (BSD-3-Clause) and work without internet access.")
 
 
 st.set_page_config(page_title="SCANN Studio", page_icon=":material/hub:", layout="wide")
-# No custom url_path: while no session has run st.navigation yet, Streamlit treats pages/ as
-# the old folder convention and resolves a direct link (/Explore) against the file names;
-# another path would show "Page not found".
-explore = st.Page("pages/1_Explore.py", title="Explore a molecule", icon=":material/biotech:")
-navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), explore])
+pages = [_page(p) for p in sorted(PAGES_DIR.glob("*.py"), key=_page_order) if not p.name.startswith("_")]
+navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *pages])
 navigation.run()

@@ -30,6 +30,14 @@ def npz_bytes(**arrays) -> bytes:
     return buffer.getvalue()
 
 
+def damaged_npz() -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **valid_arrays(n=50, ws=5))
+    data = bytearray(buffer.getvalue())
+    data[200:400] = bytes(b ^ 0xFF for b in data[200:400])  # corrupt the compressed 'windows' member
+    return bytes(data)
+
+
 def valid_arrays(n: int = 6, ws: int = 3, t: int | None = None) -> dict:
     rng = np.random.default_rng(0)
     return {"windows": rng.random((n, ws, ws)),
@@ -129,7 +137,9 @@ BAD = {
     "text": (_with(targets=np.array(list("abcdef"))), "'targets' must hold numbers"),
     "huge window": (_with(windows=np.zeros((6, 40, 40))), "outside the supported 2 to 21"),
     "not npz": (b"hello, this is text", "not an .npz file"),
-    "pickled": (_with(targets=np.array([None] * 6, dtype=object)), "cannot be read without pickle"),
+    "pickled": (_with(targets=np.array([None] * 6, dtype=object)), "holds Python objects, which are not read (no pickle)"),
+    "truncated": (npz_bytes(**valid_arrays())[:-60], "not an .npz file"),
+    "damaged member": (damaged_npz(), "not a readable numpy array"),
 }
 
 

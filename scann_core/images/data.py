@@ -27,7 +27,7 @@ from typing import BinaryIO, Union
 
 import numpy as np
 
-__all__ = ["WindowSet", "WindowSetError", "load_window_set", "save_window_set", "spatial_split",
+__all__ = ["WindowSet", "WindowSetError", "load_window_set", "validate_arrays", "save_window_set", "spatial_split",
            "overlapping_pairs", "per_window_rmse", "DEFAULT_MAX_WINDOWS", "MAX_WINDOW_SIZE"]
 
 DEFAULT_MAX_WINDOWS = 20_000
@@ -123,8 +123,12 @@ def load_window_set(source: Source, *, max_windows: int = DEFAULT_MAX_WINDOWS,
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {key: np.asarray(npz[key]) for key in sizes}
-    except (ValueError, OSError) as exc:
-        raise WindowSetError(f"An array in the file cannot be read without pickle ({type(exc).__name__}).") from None
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise WindowSetError("An array in the file holds Python objects, which are not read (no pickle).") from None
+        raise WindowSetError("An array in the file is not a readable numpy array.") from None
+    except Exception:  # noqa: BLE001 -- zlib, zip and header errors of a damaged archive
+        raise WindowSetError("An array in the file is not a readable numpy array.") from None
     return validate_arrays(arrays, max_windows=max_windows, max_window_size=max_window_size)
 
 

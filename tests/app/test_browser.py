@@ -181,6 +181,21 @@ def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
         }""")
     assert [a[0] for a in atoms] == ["C", "C", "O", "H", "H", "H", "H", "H", "H"]
     assert all(isinstance(a[1], str) and a[1].startswith("#") for a in atoms)
+    if page.locator('[data-testid="stMetric"]').count():  # a shipped model exists: check its GA colours
+        from scann_core.io import load_structure
+        from scann_core.predict import Predictor, available_models
+        from scann_core.viz import colors_for, value_range
+
+        ga = Predictor.load(available_models()[0], device="cpu").predict(
+            load_structure(ETHANOL_XYZ, name="ethanol.xyz")).ga
+        expected = colors_for(ga, *value_range(ga))
+
+        def rgb(c):
+            return [int(c[i:i + 2], 16) for i in (1, 3, 5)]
+
+        # within 2/255 per channel: the server may run the model on a GPU, this check on the CPU
+        for got, want in zip(atoms, expected):
+            assert max(abs(a - b) for a, b in zip(rgb(got[1]), rgb(want))) <= 2, (got, want)
     canvas = frame.query_selector("canvas")
     box = canvas.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 100

@@ -1,6 +1,8 @@
 """AppTest smoke + content tests for app.py and the Explore page (no browser, fake back end)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -42,6 +44,16 @@ def test_home_explains_ga(fake_backend):
     assert "sum to 1 over the atoms" in text
     assert "4.1" in text and "e^√2" in text
     assert "local environment" in text
+
+
+def test_home_links_every_page(fake_backend):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    links = {link.proto.page for link in at.get("page_link")}  # url paths: file stems less "N_"
+    files = {re.sub(r"^\d+_", "", p.stem) for p in (APP.parent / "pages").glob("*.py")
+             if not p.name.startswith("_")}
+    assert "Explore" in files and links == files
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "Explore a molecule" in labels
 
 
 def test_home_navigates_to_explore(fake_backend):
