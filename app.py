@@ -8,6 +8,8 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # Titles and icons for known pages; any other pages/N_Some_name.py shows as "Some name".
 PAGE_TITLES = {
     "1_Explore.py": ("Explore a molecule", ":material/biotech:"),
+    "2_Models.py": ("Models", ":material/model_training:"),
+    "3_Attention_vs_attribution.py": ("Attention vs attribution", ":material/compare:"),
     "4_Attention_on_images.py": ("Attention on images", ":material/image:"),
 }
 

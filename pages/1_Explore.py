@@ -4,11 +4,14 @@ import streamlit as st
 
 from scann_core import app_support as sup
 from scann_core import viz
+from scann_core.viz.orbitals import DEFAULT_ISOVALUES as ISOVALUE_DEFAULTS
+from scann_core.viz.orbitals import PHASE_COLORS, orbital_view_html
 
 P = "explore"  # session-state prefix of this page
 SCALES = {"GA (raw)": "raw", "N × GA (mean 1)": "n_times", "ratio to atom #": "ratio"}
 SUPERCELLS = {"1×1×1": (1, 1, 1), "2×2×1": (2, 2, 1), "2×2×2": (2, 2, 2), "3×3×3": (3, 3, 3)}
 VIEW_HEIGHT = 460
+ISOVALUES = [0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
 
 # Also set here: on a fresh server Streamlit may run this file directly for a /Explore link
 # (pages/ folder convention) before app.py's st.navigation has taken over.
@@ -139,10 +142,60 @@ html, error = sup.try_call(view, structure, values, cmap=cmap, vmin=vrange[0], v
 if error and structure.is_periodic:  # e.g. a slab without a third cell vector: show it as a molecule
     html, error = sup.try_call(viz.molecule_view_html, structure, values, cmap=cmap, vmin=vrange[0],
                                vmax=vrange[1], labels=labels, height=VIEW_HEIGHT)
-if error:
-    st.error(error)
-else:
-    sup.render_viewer(html, VIEW_HEIGHT)
+# molecules: the B3LYP reference panel beside the GA view
+ga_col, ref_col = (st.container(), None) if structure.is_periodic else st.columns(2)
+with ga_col:
+    if not structure.is_periodic:
+        st.markdown("**Global attention**")
+    if error:
+        st.error(error)
+    else:
+        sup.render_viewer(html, VIEW_HEIGHT)
+reference, level = None, "homo"
+if ref_col is not None:
+    with ref_col:
+        st.markdown("**Reference** (B3LYP)")
+        kind_label = st.radio("Reference", list(sup.REFERENCE_KINDS), key=f"{P}_ref_kind", horizontal=True,
+                              label_visibility="collapsed")
+        kind = sup.REFERENCE_KINDS[kind_label]
+        level = kind if kind in ("homo", "lumo") else "homo"
+        skey = sup.structure_key(structure)
+        reference, _ = sup.lookup_reference(structure, skey)
+        computed = st.session_state.get(f"{P}_ref_computed")
+        if reference is None and computed and computed[0] == skey:  # when the disk cache cannot be written
+            reference = computed[1]
+        if reference is None:
+            can_compute, message = sup.reference_status(structure, st.session_state[f"{P}_gallery_loaded"])
+            st.info(message)
+            if can_compute and st.button("Compute B3LYP reference", key=f"{P}_ref_go",
+                                         help="B3LYP/6-31G(2df,p) with PySCF: seconds to a few minutes."):
+                with st.status("Running B3LYP/6-31G(2df,p) with PySCF...", expanded=False) as status:
+                    reference, ref_error = sup.try_call(sup.run_reference, structure)
+                    status.update(label="B3LYP reference failed" if ref_error else "B3LYP reference done",
+                                  state="error" if ref_error else "complete")
+                if ref_error:
+                    st.error(ref_error)
+                else:
+                    st.session_state[f"{P}_ref_computed"] = (skey, reference)
+        if reference is not None and kind in reference.cubes:
+            iso = st.select_slider("Isovalue (±)", ISOVALUES, value=ISOVALUE_DEFAULTS[kind], key=f"{P}_iso_{kind}")
+            colors = PHASE_COLORS["deformation" if kind == "deformation" else "orbital"]
+            weights = reference.weights(level)
+            ref_labels = [f"{s} {i + 1} | {level.upper()} weight = {w:.3f}" for i, (s, w) in
+                          enumerate(zip(structure.symbols, weights))]
+            ref_html, ref_error = sup.try_call(orbital_view_html, structure, reference.cubes[kind], iso,
+                                               positive_color=colors[0], negative_color=colors[1],
+                                               labels=ref_labels, height=VIEW_HEIGHT)
+            if ref_error:
+                st.error(ref_error)
+            else:
+                sup.render_viewer(ref_html, VIEW_HEIGHT)
+            st.caption(("Red / blue: the two phases of the orbital." if kind != "deformation" else
+                        "Green: electrons gained on bonding, orange: lost (SCF density minus spherical free atoms)."))
+            st.markdown(sup.reference_summary(reference.record))
+            st.download_button(f"{kind_label} cube file", reference.cubes[kind].encode("ascii"),
+                               f"{sup.file_stem(structure.name)}_{kind}.cube", "chemical/x-cube",
+                               key=f"{P}_dl_cube")
 if result is None:
     st.caption("Atoms are not coloured: no GA without a prediction.")
     st.stop()
@@ -153,7 +206,13 @@ st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
            + (" (bounded by e^√2 ≈ 4.1× with this model's GA normalisation)."
               if result.card.get("ga_normalize", result.card.get("ga_mode") == "paper") else "."))
 
-table = sup.atom_table(structure, ga, values, label)
+if reference is not None:
+    st.markdown(f"**GA vs B3LYP {level.upper()} weight** (Löwdin population of the level per atom, sums to 1)")
+    st.markdown(sup.reference_comparison(structure.symbols, ga, reference.weights(level), level.upper()))
+    st.plotly_chart(viz.ga_vs_reference_figure(ga, reference.weights(level), symbols=structure.symbols,
+                                               reference_label=f"{level.upper()} weight"), key=f"{P}_ref_scatter")
+
+table = sup.add_reference_columns(sup.atom_table(structure, ga, values, label), reference)
 tab_chart, tab_table, tab_files = st.tabs(["Bar chart", "Per-atom table", "Downloads"])
 with tab_chart:
     st.plotly_chart(viz.ga_bar_figure(structure.symbols, values, value_label=label, cmap=cmap,

@@ -71,8 +71,9 @@ data = st.session_state[f"{P}_data"]
 if data is None:
     st.info("Pick the synthetic benchmark or upload a window set (sidebar).")
     st.stop()
+truth_note = ", with truth maps" if data.truth is not None else ""
 st.caption(f"{data.n_windows} windows of {data.window_size} x {data.window_size} pixels, {data.n_targets} "
-           f"target(s), {len(np.unique(data.image_id))} image(s){', with truth maps' if data.truth is not None else ''}.")
+           f"target(s), {len(np.unique(data.image_id))} image(s){truth_note}.")
 target = 0
 if data.n_targets > 1:
     target = int(st.number_input("Target column to explain", 0, data.n_targets - 1, 0, key=f"{P}_target"))

@@ -19,14 +19,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from scann_core.structure import Structure
 
 __all__ = [
+    "ATTRIBUTION_DOCS",
+    "AUTO_ATTRIBUTION_ATOMS",
+    "AttributionResult",
     "PROPERTY_LABELS",
     "UPLOAD_TYPES",
     "PredictionResult",
+    "REFERENCE_KINDS",
+    "add_reference_columns",
     "atom_table",
+    "attribution_results_dir",
+    "attribution_table",
+    "cached_attributions",
     "cached_prediction",
+    "comparable_scores",
+    "compute_attributions",
+    "display_unit",
     "device_label",
+    "evaluation_metrics",
     "extxyz_bytes",
     "file_stem",
+    "format_number",
     "gallery_options",
     "init_state",
     "list_gallery",
@@ -34,12 +47,22 @@ __all__ = [
     "load_gallery",
     "load_into_state",
     "load_predictor",
+    "mae_table",
+    "model_card_rows",
+    "lookup_reference",
     "model_options",
     "parse_smiles",
     "parse_upload",
+    "reference_comparison",
+    "reference_status",
+    "reference_summary",
+    "run_reference",
     "render_viewer",
+    "shapley_description",
     "structure_key",
+    "structure_metric_table",
     "table_csv",
+    "top_overlap",
     "try_call",
     "user_message",
 ]
@@ -56,6 +79,11 @@ PROPERTY_LABELS = {
     "alpha": "alpha (isotropic polarisability)",
     "cv": "Cv (heat capacity at 298 K)",
 }
+
+# UI label -> cube kind of scann_core.references (the orbital reference panel)
+REFERENCE_KINDS = {"HOMO": "homo", "LUMO": "lumo", "Deformation density": "deformation"}
+REFERENCE_MAX_ATOMS = 30  # on-demand B3LYP references, larger molecules are refused
+FULLERENE_KEYS = ("C60", "C70", "C72")
 
 
 # ----------------------------------------------------------------------------- pure helpers
@@ -145,6 +173,74 @@ def atom_table(structure: "Structure", ga: np.ndarray, scaled: np.ndarray | None
     if scaled is not None and scale_label and scale_label != "GA":
         df[scale_label] = np.asarray(scaled, dtype=np.float64).reshape(-1)
     return df
+
+
+def add_reference_columns(df: "pd.DataFrame", reference: Any) -> "pd.DataFrame":
+    """The per-atom table with ``HOMO weight`` and ``LUMO weight`` columns from an orbital reference."""
+    df = df.copy()
+    if reference is not None and len(reference.homo_weights) == len(df):
+        df["HOMO weight"] = reference.homo_weights
+        df["LUMO weight"] = reference.lumo_weights
+    return df
+
+
+def reference_summary(record: dict) -> str:
+    """Markdown lines of an orbital reference's sidecar: method, basis, SCF energy, orbital energies."""
+    def level(name: str) -> str:
+        n = int(record.get(f"{name}_degeneracy", 1))
+        return f"**{name.upper()}** {record[f'{name}_ev']:.3f} eV" + (f" ({n}-fold degenerate)" if n > 1 else "")
+
+    xc = str(record.get("xc", "")).upper()
+    fit = " with density fitting" if record.get("density_fit") else ""
+    return (f"**Method** {xc}{fit} · **basis** {record.get('basis', '?')} ({record.get('n_basis', '?')} functions)  \n"
+            f"**SCF energy** {record['scf_energy_ha']:.6f} Ha  \n"
+            f"{level('homo')} · {level('lumo')} · gap {record['lumo_ev'] - record['homo_ev']:.3f} eV  \n"
+            f"computed in {float(record.get('seconds', 0)):.0f} s with PySCF {record.get('pyscf_version', '')}")
+
+
+def top_overlap(a: Sequence[float], b: Sequence[float], k: int = 3) -> tuple[int, list[int], list[int]]:
+    """How many of the ``k`` largest entries of ``a`` and ``b`` are the same atoms.
+
+    Returns ``(n_common, top_a, top_b)`` with 0-based indices, largest first (ties: lower index first).
+    """
+    a = np.asarray(a, dtype=np.float64).reshape(-1)
+    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    k = min(int(k), a.size)
+    top_a = [int(i) for i in np.argsort(-a, kind="stable")[:k]]
+    top_b = [int(i) for i in np.argsort(-b, kind="stable")[:k]]
+    return len(set(top_a) & set(top_b)), top_a, top_b
+
+
+def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: Sequence[float],
+                         level: str = "HOMO", k: int = 3) -> str:
+    """One markdown line: Spearman rho of GA vs the orbital weight, and the top-``k`` overlap."""
+    from scann_core.viz import spearman
+
+    rho = spearman(ga, weights)
+    common, top_g, top_w = top_overlap(ga, weights, k)
+    names = lambda idx: ", ".join(f"{symbols[i]}{i + 1}" for i in idx)  # noqa: E731
+    rho_text = "undefined" if np.isnan(rho) else f"{rho:.2f}"
+    return (f"Spearman rho (GA vs {level} weight) = **{rho_text}** · top-{len(top_g)} overlap "
+            f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)})")
+
+
+def reference_status(structure: "Structure", gallery_key: str | None = None) -> tuple[bool, str]:
+    """Whether an on-demand reference can be computed, and what to tell the user when there is none yet."""
+    try:
+        from scann_core.references import check_reference_input
+    except ImportError as exc:  # pragma: no cover
+        return False, f"The reference calculator is not available ({user_message(exc)})"
+    prefix = ""
+    if gallery_key in FULLERENE_KEYS:
+        prefix = (f"The B3LYP/6-31G reference of {gallery_key} is not yet available (about an hour per cage "
+                  "on 2 cores: `python scripts/precompute_orbitals.py --fullerenes`). ")
+    try:
+        check_reference_input(structure, max_atoms=REFERENCE_MAX_ATOMS)
+    except ImportError:
+        return False, prefix + "PySCF is not installed, so no reference can be computed here."
+    except ValueError as exc:
+        return False, prefix + user_message(exc)
+    return True, prefix + "No B3LYP reference for this geometry yet."
 
 
 def table_csv(df: "pd.DataFrame") -> bytes:
@@ -310,3 +406,326 @@ def render_viewer(html: str, height: int) -> None:
         import streamlit.components.v1 as components
 
         components.html(html, height=int(height) + 16, scrolling=False)
+
+
+# ----------------------------------------------------------------------------- models page
+
+# Targets whose eV values read better in meV (orbital energies and their gap).
+_MEV_TARGETS = ("homo", "lumo", "gap")
+
+
+def display_unit(card: dict) -> tuple[str, float]:
+    """``(unit, factor)`` to show a model's values in: meV (factor 1000) for eV orbital energies,
+    else the card's own unit (factor 1)."""
+    unit = str(card.get("unit") or "")
+    if unit == "eV" and str(card.get("target", "")).lower() in _MEV_TARGETS:
+        return "meV", 1000.0
+    return unit, 1.0
+
+
+def _pretrained_dir():
+    from pathlib import Path
+
+    try:
+        from scann_core.predict import PRETRAINED_DIR
+
+        return Path(PRETRAINED_DIR)
+    except (ImportError, AttributeError):  # a stand-in predict module without the folder
+        return Path(__file__).resolve().parent / "pretrained"
+
+
+def _number(value: Any, factor: float = 1.0) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value * factor if np.isfinite(value) else None
+
+
+def model_card_rows(directory=None) -> list[dict]:
+    """One dict per shipped model (``NAME.pt`` or ``NAME.json`` in ``directory``, default the
+    package's ``pretrained/`` folder), read from its JSON card, in name order.
+
+    Keys: ``name``, ``property`` (UI label), ``target``, ``unit`` (display unit), ``card_unit``,
+    ``preliminary``, ``level_of_theory``, ``dataset``, ``split``, ``epochs``, ``train_hours``, ``cpu``,
+    ``n_train`` / ``n_val`` / ``n_test``, the MAEs ``val_mae``, ``test_mae``, ``paper_scann_plus_mae``,
+    ``paper_scann_mae``, ``mean_predictor_mae`` in the display unit (eV orbital energies as meV; None
+    where the card has no number), ``parity_png`` (path or None) and ``problem`` (a sentence when
+    the card is missing or unreadable, else None).
+    """
+    import json
+    from pathlib import Path
+
+    folder = Path(directory) if directory is not None else _pretrained_dir()
+    names = sorted({p.stem for p in folder.glob("*.pt")} | {p.stem for p in folder.glob("*.json")})
+    labels = {name: label for label, name in model_options(names).items()}
+    rows = []
+    for name in names:
+        card, problem = {}, None
+        path = folder / f"{name}.json"
+        if path.exists():
+            try:
+                card = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(card, dict):
+                    card, problem = {}, f"The card {path.name} is not a JSON object."
+            except (OSError, ValueError) as exc:
+                problem = f"The card {path.name} could not be read ({user_message(exc)})"
+        else:
+            problem = f"No card ({name}.json) was shipped with this model."
+        unit, factor = display_unit(card)
+        parity = folder / f"{name}_parity.png"
+        rows.append({
+            "name": name, "property": labels.get(name, name), "target": card.get("target"),
+            "unit": unit, "card_unit": card.get("unit"),
+            "preliminary": bool(card.get("preliminary", True)),
+            "level_of_theory": card.get("level_of_theory"), "dataset": card.get("dataset"),
+            "split": card.get("split"), "epochs": card.get("epochs"),
+            "train_hours": _number(card.get("train_hours")), "cpu": card.get("cpu"),
+            "n_train": card.get("n_train"), "n_val": card.get("n_val"), "n_test": card.get("n_test"),
+            "val_mae": _number(card.get("val_mae"), factor), "test_mae": _number(card.get("test_mae"), factor),
+            "paper_scann_plus_mae": _number(card.get("paper_scann_plus_mae"), factor),
+            "paper_scann_mae": _number(card.get("paper_scann_mae"), factor),
+            "mean_predictor_mae": _number(card.get("mean_predictor_test_mae"), factor),
+            "parity_png": str(parity) if parity.exists() else None,
+            "problem": problem,
+        })
+    return rows
+
+
+def format_number(value: float | None, digits: int = 1) -> str:
+    """``157.387 -> '157.4'``; None or NaN -> ``'n/a'``."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def mae_table(row: dict) -> "pd.DataFrame":
+    """The MAE comparison of one :func:`model_card_rows` row: one line per model / reference, MAE in
+    the display unit as text (``'n/a'`` where unknown)."""
+    import pandas as pd
+
+    unit = row.get("unit") or ""
+    lines = [("this model, validation", row.get("val_mae")), ("this model, test", row.get("test_mae")),
+             ("paper SCANN+ (test)", row.get("paper_scann_plus_mae")),
+             ("paper SCANN (test)", row.get("paper_scann_mae")),
+             ("mean predictor (test)", row.get("mean_predictor_mae"))]
+    return pd.DataFrame({"model": [k for k, _ in lines],
+                         f"MAE ({unit})" if unit else "MAE": [format_number(v) for _, v in lines]})
+
+
+# ----------------------------------------------------------------------------- attention vs attribution
+
+ATTRIBUTION_DOCS = None  # folder with attribution_<model>.csv; None = the repository's docs/
+AUTO_ATTRIBUTION_ATOMS = 30  # larger structures wait for a click before Shapley values run
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """Everything the attention-vs-attribution page shows for one (model, structure): plain data.
+
+    ``attributions`` maps method (``ga``, ``occlusion``, ``integrated_gradients``, ``shapley``) to
+    per-atom values (GA sums to 1; the others in target units); ``deletion`` / ``insertion`` map each
+    method and ``'random'`` (mean of ``n_random`` random orders) to ``n_atoms + 1`` values in target
+    units; ``metrics`` is this structure's table of :func:`scann_core.attribution.structure_metrics`
+    (no sanity check).
+    """
+
+    model_name: str
+    structure: Any  # the structure that was explained (a 3D crystal in its conventional cell)
+    prediction: float
+    empty_value: float
+    unit: str
+    attributions: dict
+    shapley_estimator: str
+    shapley_samples: int
+    shapley_coalitions: int
+    shapley_standard_error: np.ndarray
+    ig_completeness_error: float
+    deletion: dict
+    insertion: dict
+    metrics: "pd.DataFrame"
+    warnings: tuple[str, ...]
+    card: dict
+
+
+def shapley_description(n_atoms: int, n_permutations: int, max_exact: int | None = None) -> str:
+    """How the Shapley values of a structure of ``n_atoms`` are computed, in words."""
+    if max_exact is None:
+        from scann_core.attribution import MAX_EXACT_PLAYERS as max_exact
+    if n_atoms <= max_exact:
+        return f"exact Shapley values (all 2^{n_atoms} = {2 ** n_atoms:,} coalitions)"
+    return (f"sampled Shapley values ({n_permutations} random atom orders in antithetic pairs, "
+            f"{n_permutations * (n_atoms + 1):,} coalitions; exact only up to {max_exact} atoms)")
+
+
+def compute_attributions(predictor, structure: "Structure", *, model_name: str = "model",
+                         n_permutations: int = 256, ig_steps: int = 64, n_random: int = 10, top_k: int = 3,
+                         seed: int = 0) -> AttributionResult:
+    """GA, occlusion, integrated gradients and Shapley values of one structure, with its deletion and
+    insertion curves (and the random-order baseline) and per-structure metrics."""
+    import pandas as pd
+
+    from scann_core.attribution import (METHODS, deletion_curve, explain_graph, insertion_curve, masking_game,
+                                        random_scores, structure_metrics)
+    from scann_core.graph import build_graph
+
+    warnings = predictor.check(structure)
+    if all(structure.pbc):
+        from scann_core.crystal import conventional_standard_cell
+
+        structure = conventional_standard_cell(structure)
+    graph = build_graph(structure, predictor.model.config)
+    explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name,
+                              n_permutations=n_permutations, ig_steps=ig_steps, seed=seed)
+    game = masking_game(predictor.model, graph, predictor.target)
+    deletion = {m: np.asarray(deletion_curve(game, explained.score(m))) for m in METHODS}
+    insertion = {m: np.asarray(insertion_curve(game, explained.score(m))) for m in METHODS}
+    rand = random_scores(structure.n_atoms, n_random, seed)
+    deletion["random"] = np.asarray(deletion_curve(game, rand)).mean(0)
+    insertion["random"] = np.asarray(insertion_curve(game, rand)).mean(0)
+    metrics = pd.DataFrame(structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
+                                             n_random=n_random, sanity_methods=(), seed=seed))
+    shap = explained.shapley
+    return AttributionResult(
+        model_name=model_name, structure=structure, prediction=float(explained.prediction),
+        empty_value=float(explained.empty_value), unit=str(predictor.target.unit),
+        attributions={m: np.asarray(v, dtype=np.float64) for m, v in explained.attributions.items()},
+        shapley_estimator=str(shap.estimator), shapley_samples=int(shap.n_samples),
+        shapley_coalitions=int(shap.n_coalitions),
+        shapley_standard_error=np.asarray(shap.standard_error, dtype=np.float64),
+        ig_completeness_error=float(explained.integrated_gradients.completeness_error),
+        deletion=deletion, insertion=insertion, metrics=metrics,
+        warnings=tuple(str(w) for w in warnings), card=dict(predictor.card))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_attributions(model_name: str, _structure: "Structure", structure_key: str,
+                        n_permutations: int = 256) -> AttributionResult:
+    """:func:`compute_attributions` once per (model, structure, sample count)."""
+    return compute_attributions(load_predictor(model_name), _structure, model_name=model_name,
+                                n_permutations=n_permutations)
+
+
+def comparable_scores(result: AttributionResult) -> dict[str, np.ndarray]:
+    """Each method's values on one common scale: ``N * s * a_i / sum_j |a_j|``.
+
+    ``s = sign(prediction - training mean)`` for the signed methods (1 for GA), so a positive value
+    pushes the prediction away from the training mean (the order of the deletion curves) and GA
+    becomes N x GA (mean 1); every method then has a mean magnitude of 1 per atom.
+    """
+    from scann_core.attribution import METHODS, oriented
+
+    out = {}
+    for method in METHODS:
+        values = np.asarray(result.attributions[method], dtype=np.float64)
+        score = values if method == "ga" else oriented(values, result.prediction, result.empty_value)
+        total = np.abs(score).sum()
+        out[method] = score * len(score) / total if total > 0 else np.zeros_like(score)
+    return out
+
+
+def attribution_table(result: AttributionResult) -> "pd.DataFrame":
+    """Per-atom table: index, element, GA, N x GA, the signed attributions in the display unit (with the
+    Shapley standard error when sampled) and every method on the common scale."""
+    import pandas as pd
+
+    from scann_core.attribution import METHOD_LABELS, METHODS
+
+    unit, factor = display_unit({"unit": result.unit, "target": result.card.get("target")})
+    n = result.structure.n_atoms
+    ga = result.attributions["ga"]
+    df = pd.DataFrame({"atom": np.arange(1, n + 1), "element": result.structure.symbols, "GA": ga,
+                       "N × GA": ga * n})
+    for method in METHODS[1:]:
+        df[f"{METHOD_LABELS[method]} ({unit})"] = result.attributions[method] * factor
+    if result.shapley_estimator != "exact":
+        df[f"Shapley standard error ({unit})"] = result.shapley_standard_error * factor
+    for method, values in comparable_scores(result).items():
+        df[f"{METHOD_LABELS[method]}, common scale"] = values
+    return df
+
+
+def structure_metric_table(result: AttributionResult) -> "pd.DataFrame":
+    """This structure's metrics, one row per method: Spearman and top-k vs GA and vs Shapley, deletion
+    and insertion areas, each beside its random-order value."""
+    import pandas as pd
+
+    from scann_core.attribution import METHOD_LABELS
+
+    names = {"spearman_ga": "Spearman vs GA", "topk_ga": "top-k vs GA", "spearman_shapley": "Spearman vs Shapley",
+             "topk_shapley": "top-k vs Shapley", "deletion_area": "deletion area (lower = better)",
+             "insertion_area": "insertion area (higher = better)"}
+    rows = []
+    for _, rec in result.metrics.iterrows():
+        row = {"method": METHOD_LABELS.get(rec["method"], rec["method"])}
+        for key, label in names.items():
+            row[label] = float(rec[key])
+            row[f"{label}: random"] = float(rec[f"{key}_random"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def attribution_results_dir():
+    """Folder of the committed evaluation-set metrics (``docs/`` unless :data:`ATTRIBUTION_DOCS` is set)."""
+    from pathlib import Path
+
+    if ATTRIBUTION_DOCS is not None:
+        return Path(ATTRIBUTION_DOCS)
+    return Path(__file__).resolve().parent.parent / "docs"
+
+
+def evaluation_metrics(model_name: str, directory=None) -> tuple["pd.DataFrame | None", str]:
+    """The evaluation-set metric table of ``model_name`` from ``attribution_<model>.csv`` (written
+    with ``docs/ATTRIBUTION.md``), formatted ``'mean ± sem'`` beside the random-order value, and a
+    sentence saying where it comes from, or ``(None, why not)``."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from scann_core.attribution import METRICS
+
+    folder = attribution_results_dir() if directory is None else Path(directory)
+    path = folder / f"attribution_{file_stem(model_name)}.csv"
+    if not path.exists():
+        return None, (f"The evaluation-set metrics have not been computed for `{model_name}` yet "
+                      "(see docs/ATTRIBUTION.md and scripts/attribution_report.py).")
+    try:
+        summary = pd.read_csv(path, index_col=0)
+        out = pd.DataFrame({"method": summary.index.astype(str)})
+        for metric, (label, better, _) in METRICS.items():
+            if metric not in summary:
+                continue
+            mean, sem, rand = (summary[metric].to_numpy(float), summary[f"{metric}_sem"].to_numpy(float),
+                               summary[f"{metric}_random"].to_numpy(float))
+            out[f"{label} ({better})"] = [("n/a" if not np.isfinite(m) else
+                                           f"{m:.3f} ± {s:.3f}" if np.isfinite(s) else f"{m:.3f}")
+                                          for m, s in zip(mean, sem)]
+            out[f"{label}: random"] = [f"{r:.3f}" if np.isfinite(r) else "n/a" for r in rand]
+        n = int(summary["n_structures"].max()) if "n_structures" in summary else None
+    except Exception as exc:  # noqa: BLE001 -- a broken file becomes a sentence
+        return None, f"The evaluation-set metrics in {path.name} could not be read ({user_message(exc)})"
+    where = f"{n} QM9 test molecules" if n else "the evaluation set"
+    return out, f"Evaluation set: {where}, model `{model_name}` (mean ± standard error; docs/ATTRIBUTION.md)."
+
+
+# ----------------------------------------------------------------------------- orbital references
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def lookup_reference(_structure: "Structure", structure_key: str) -> tuple[Any, str]:
+    """A stored orbital reference for the structure, without computing: ``(ref, 'shipped' | 'cache')``
+    or ``(None, '')``.  Cleared by :func:`run_reference`."""
+    try:
+        from scann_core.references import find_reference
+    except ImportError:  # pragma: no cover
+        return None, ""
+    return find_reference(_structure)
+
+
+def run_reference(structure: "Structure") -> Any:
+    """Compute (or take from the disk cache) the B3LYP reference; raises OrbitalReferenceError."""
+    from scann_core.references import cached_reference
+
+    ref = cached_reference(structure, max_atoms=REFERENCE_MAX_ATOMS)
+    lookup_reference.clear()
+    return ref

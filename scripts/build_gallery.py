@@ -8,23 +8,22 @@ Run from the repository root: ``PYTHONPATH=. python scripts/build_gallery.py``.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 
+from scann_core.data.fullerenes import FMAX, MEAN_BOND, RELAX_STEPS, centred, fullerene_adjacency, relax_cage
 from scann_core.data.qm9 import qm9_frame, qm9_split, qm9_structure
 from scann_core.gallery import GALLERY_DIR, INDEX_FILE, point_group
 from scann_core.io import structure_from_smiles
 from scann_core.structure import Structure
 from scann_core.xtb import relax_xtb
 
-FMAX = 0.01  # eV/A, tighter than the default so the point groups come out clean
-MEAN_BOND = 1.4  # angstrom, scale of the spectral start
+# FMAX (0.01 eV/A, tight so the point groups come out clean) and MEAN_BOND (1.4 A, scale of the spectral
+# start) are shared with the fullerene dataset (scann_core.data.fullerenes)
 RELAXED = f"relaxed with GFN2-xTB (tblite, ASE BFGS, fmax {FMAX} eV/A)"
 
 # key, title, faces (vertices of the dual) for buckygen, expected point group, note
@@ -53,67 +52,11 @@ QM9_MOLECULES = [
 THYMINE_QM9_INDEX = 29238
 
 
-def buckygen_binary() -> Path:
-    """Path of the ``buckygen`` executable shipped in the passagemath-buckygen wheel."""
-    for file in importlib.metadata.files("passagemath-buckygen") or ():
-        if file.name == "buckygen" and file.parent.name == "bin":
-            return Path(file.locate())
-    raise FileNotFoundError("no buckygen binary in passagemath-buckygen: pip install passagemath-buckygen")
-
-
-def parse_planar_code(data: bytes) -> list[list[list[int]]]:
-    """Graphs from buckygen's one-byte planar code: 0-based neighbours, clockwise, per vertex."""
-    header = b">>planar_code<<"
-    if not data.startswith(header):
-        raise ValueError("buckygen output does not start with the planar_code header")
-    graphs, pos = [], len(header)
-    while pos < len(data):
-        n_vertices, pos = data[pos], pos + 1
-        if n_vertices == 0:
-            raise ValueError("two-byte planar code (more than 255 vertices) is not supported")
-        graph = []
-        for _ in range(n_vertices):
-            end = data.index(0, pos)
-            graph.append([v - 1 for v in data[pos:end]])
-            pos = end + 1
-        graphs.append(graph)
-    return graphs
-
-
-def fullerene_adjacency(faces: int) -> np.ndarray:
-    """Adjacency matrix of the unique IPR fullerene with ``faces`` faces (``buckygen -I -d``)."""
-    run = subprocess.run([str(buckygen_binary()), "-I", "-d", str(faces)], capture_output=True, check=True)
-    graphs = parse_planar_code(run.stdout)
-    if len(graphs) != 1:
-        raise RuntimeError(f"buckygen gave {len(graphs)} IPR fullerenes with {faces} faces, expected 1")
-    n_atoms = 2 * (faces - 2)
-    adjacency = np.zeros((n_atoms, n_atoms), dtype=int)
-    for i, neighbours in enumerate(graphs[0]):
-        adjacency[i, neighbours] = 1
-    if len(graphs[0]) != n_atoms or (adjacency != adjacency.T).any() or (adjacency.sum(1) != 3).any():
-        raise RuntimeError(f"buckygen graph for {faces} faces is not a cubic graph on {n_atoms} vertices")
-    return adjacency
-
-
-def spectral_positions(adjacency: np.ndarray) -> np.ndarray:
-    """3D start from the Laplacian eigenvectors of eigenvalues 2-4, scaled to :data:`MEAN_BOND`."""
-    laplacian = np.diag(adjacency.sum(1)) - adjacency
-    _, vectors = np.linalg.eigh(laplacian)
-    positions = vectors[:, 1:4]
-    i, j = np.nonzero(np.triu(adjacency))
-    return positions * MEAN_BOND / np.linalg.norm(positions[i] - positions[j], axis=1).mean()
-
-
-def centred(structure: Structure) -> Structure:
-    return structure.with_positions(structure.positions - structure.positions.mean(axis=0))
-
-
 def build_fullerene(key: str, faces: int, expected: str) -> tuple[Structure, str]:
     """Relaxed fullerene and its point group (checked against ``expected``)."""
     adjacency = fullerene_adjacency(faces)
-    start = Structure(np.full(len(adjacency), 6), spectral_positions(adjacency), name=key)
     began = time.perf_counter()
-    relaxed = centred(relax_xtb(start, fmax=FMAX, steps=1000))
+    relaxed = relax_cage(adjacency, key, fmax=FMAX, steps=RELAX_STEPS)
     group = point_group(relaxed)
     print(f"{key}: GFN2-xTB relaxation {time.perf_counter() - began:.1f} s, point group {group}")
     if group != expected:

@@ -137,7 +137,8 @@ BAD = {
     "text": (_with(targets=np.array(list("abcdef"))), "'targets' must hold numbers"),
     "huge window": (_with(windows=np.zeros((6, 40, 40))), "outside the supported 2 to 21"),
     "not npz": (b"hello, this is text", "not an .npz file"),
-    "pickled": (_with(targets=np.array([None] * 6, dtype=object)), "holds Python objects, which are not read (no pickle)"),
+    "pickled": (_with(targets=np.array([None] * 6, dtype=object)),
+                "holds Python objects, which are not read (no pickle)"),
     "truncated": (npz_bytes(**valid_arrays())[:-60], "not an .npz file"),
     "damaged member": (damaged_npz(), "not a readable numpy array"),
 }

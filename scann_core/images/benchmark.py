@@ -73,7 +73,8 @@ def _place_peaks(rng: np.random.Generator, spec: BenchmarkSpec) -> tuple[np.ndar
     return np.array(centres).reshape(-1, 2), np.array(kinds, dtype=np.int64)
 
 
-def synthetic_image(spec: BenchmarkSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def synthetic_image(spec: BenchmarkSpec,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One image: ((S, S) pixels, (n, 2) peak centres (row, col), (n,) kinds, (n,) amplitudes)."""
     centres, kinds = _place_peaks(rng, spec)
     amplitudes = rng.uniform(*spec.amplitude, size=len(centres))

@@ -59,7 +59,7 @@ def _nanmean(x: np.ndarray) -> float:
 
 def metrics_table(f, windows: np.ndarray, maps: dict[str, np.ndarray], background: float, k: int,
                   truth: np.ndarray | None = None, seed: int = 0) -> list[dict]:
-    """One row per importance map plus a random-ranking row.
+    """One row per importance map, the truth map itself (the ceiling, when given) and a random ranking.
 
     Columns: ``top-k recovery`` (mean over windows with important pixels; random expectation
     k / ws^2), ``Spearman vs truth`` (mean per-window rank correlation with the truth map),
@@ -69,12 +69,14 @@ def metrics_table(f, windows: np.ndarray, maps: dict[str, np.ndarray], backgroun
     rng = np.random.default_rng(seed)
     n, ws = windows.shape[0], windows.shape[1]
     ranked = {name: np.abs(m) for name, m in maps.items()}
+    if truth is not None:
+        ranked["truth (ceiling)"] = np.asarray(truth, dtype=np.float64)
     ranked["random"] = rng.random((n, ws, ws))
     important = important_mask(truth) if truth is not None else None
     rows = []
     for name, scores in ranked.items():
         row = {"map": name}
-        if truth is not None:
+        if truth is not None:  # the truth row's Spearman vs truth is 1 by construction
             row["top-k recovery"] = _nanmean(topk_recovery(scores, important, k))
             row["Spearman vs truth"] = _nanmean(spearman_per_window(scores, truth))
         if "attention" in ranked and name != "attention":

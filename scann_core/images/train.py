@@ -11,6 +11,8 @@ from .model import PixelTransformer
 
 __all__ = ["ImageTrainConfig", "WindowModel", "fit_window_model"]
 
+ATTENTION_BUDGET = 16_000_000  # attention weights per inference batch
+
 
 @dataclass(frozen=True)
 class ImageTrainConfig:
@@ -29,7 +31,7 @@ class ImageTrainConfig:
     n_heads: int = 8
     ff_dim: int = 64
     epochs: int = 30
-    batch_size: int = 64
+    batch_size: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0
@@ -65,7 +67,9 @@ class WindowModel:
     def window_size(self) -> int:
         return self.model.window_size
 
-    def _run(self, windows: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # batches keep the (B, heads, L, L) attention tensor near 16M numbers (64 MB)
+        batch_size = max(1, int(ATTENTION_BUDGET // (self.config.n_heads * self.window_size**4)))
         x = torch.as_tensor((np.asarray(windows, dtype=np.float64) - self.pixel_mean) / self.pixel_std,
                             dtype=torch.float32)
         preds, scores = [], []
@@ -74,8 +78,9 @@ class WindowModel:
                 out = self.model(x[start:start + batch_size])
                 preds.append(out.prediction.double().numpy())
                 scores.append(out.scores.double().numpy())
-        pred = np.concatenate(preds) * self.target_std + self.target_mean if preds else np.zeros((0, 1))
-        return pred, np.concatenate(scores) if scores else np.zeros((0,) + np.shape(windows)[1:])
+        if not preds:
+            return np.zeros((0, len(self.target_mean))), np.zeros((0,) + np.shape(windows)[1:])
+        return np.concatenate(preds) * self.target_std + self.target_mean, np.concatenate(scores)
 
     def predict(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, ws, ws) windows in file units -> ((N, T) predictions in target units, (N, ws, ws) attention)."""

@@ -58,7 +58,7 @@ def test_benchmark_trains_and_shows_maps_metrics_and_parity():
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error
     table = at.dataframe[0].value
-    assert list(table.index) == ["attention", "SHAP", "random", "random (expected)"]
+    assert list(table.index) == ["attention", "SHAP", "truth (ceiling)", "random", "random (expected)"]
     assert {"top-k recovery", "Spearman vs truth", "deletion area"} <= set(table.columns)
     assert np.isclose(table.loc["random (expected)", "top-k recovery"], 5 / 49)
     labels = [m.label for m in at.metric]
