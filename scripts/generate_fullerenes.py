@@ -42,7 +42,7 @@ DEFAULT_DATA = ROOT / "assets" / "data" / "fullerenes.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_FULLERENES.md"
 PROBES = 4  # random probes of the force-constant estimate
 SETTINGS = {"method": "GFN2-xTB", "fmax": fl.FMAX, "relax_steps": fl.RELAX_STEPS, "probes": PROBES,
-            "mean_bond": fl.MEAN_BOND}
+            "mean_bond": fl.MEAN_BOND, "start": fl.START}
 
 
 # ----------------------------------------------------------------------------- cache
@@ -85,14 +85,16 @@ def relax_record(cage: fl.Cage) -> dict:
     from scann_core.gallery import point_group
 
     graph = fl.cage_graph(cage)
+    adjacency = fl.adjacency_matrix(graph)
     started = time.perf_counter()
-    relaxed = fl.relax_cage(fl.adjacency_matrix(graph), cage.cage_id)
+    relaxed = fl.relax_cage(adjacency, cage.cage_id, start=fl.START)
     relax_seconds = time.perf_counter() - started
     k = fl.mean_force_constant(relaxed, probes=PROBES)
     return {
         "cage_id": cage.cage_id, "n_atoms": cage.n_atoms, "ipr": cage.ipr, "isomer": cage.isomer, "note": cage.note,
         "pentagon_adjacencies": fl.pentagon_adjacencies(graph), "graph_symmetry": fl.automorphism_count(graph),
-        "point_group": point_group(relaxed), "force_constant": k, "relax_seconds": relax_seconds,
+        "point_group": point_group(relaxed), "bonds_intact": fl.bonds_intact(relaxed.positions, adjacency),
+        "force_constant": k, "relax_seconds": relax_seconds,
         "seconds": time.perf_counter() - started, "positions": relaxed.positions.tolist(), "settings": SETTINGS,
     }
 
@@ -112,9 +114,12 @@ def frame_record(cage: dict, frame: fl.Frame) -> dict:
 
 
 def _work(task: tuple[fl.Cage, dict | None, list[fl.Frame]]) -> tuple[dict, bool, list[dict]]:
-    """One cage: relax it when not cached, then label its missing frames."""
+    """One cage: relax it when not cached, then label its missing frames (none when its bond
+    graph did not survive the relaxation)."""
     cage, cached, frames = task
     record = cached if cached is not None else relax_record(cage)
+    if not record["bonds_intact"]:
+        return record, cached is None, []
     return record, cached is None, [frame_record(record, f) for f in frames]
 
 
@@ -148,7 +153,8 @@ def run(cages: list[fl.Cage], plan: list[fl.Frame], cache: Path, workers: int) -
                 if new:
                     _append(cages_out, record)
                     print(f"{record['cage_id']}: relaxed in {record['relax_seconds']:.1f} s, point group "
-                          f"{record['point_group']}, k = {record['force_constant']:.1f} eV/A^2", flush=True)
+                          f"{record['point_group']}, k = {record['force_constant']:.1f} eV/A^2"
+                          f"{'' if record['bonds_intact'] else ', BOND GRAPH BROKEN: no frames'}", flush=True)
                 for frame in frames:
                     _append(frames_out, frame)
                 n_frames += len(frames)
@@ -167,7 +173,8 @@ def run(cages: list[fl.Cage], plan: list[fl.Frame], cache: Path, workers: int) -
 def collect(cages: list[fl.Cage], plan: list[fl.Frame], cache: Path) -> tuple[dict, list[dict], dict[str, str]]:
     relaxed = read_jsonl(cache / "cages.jsonl", "cage_id")
     done = read_jsonl(cache / "frames.jsonl", "frame_id")
-    frames = [done[f.frame_id] for f in plan if f.frame_id in done and f.cage_id in relaxed]
+    frames = [done[f.frame_id] for f in plan
+              if f.frame_id in done and f.cage_id in relaxed and relaxed[f.cage_id]["bonds_intact"]]
     splits = fl.cage_splits(c.cage_id for c in fl.cage_catalogue())  # splits of the whole catalogue
     return relaxed, frames, splits
 
@@ -219,6 +226,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
     seconds = np.array([f["seconds"] for f in frames]) if frames else np.full(1, np.nan)
     relax_seconds = np.array([r["relax_seconds"] for r in relaxed.values()]) if relaxed else np.full(1, np.nan)
     pinned = ", ".join(f"`{c}`" for c in fl.PINNED_TEST)
+    broken = ", ".join(f"`{c}`" for c, r in relaxed.items() if not r["bonds_intact"]) or "none"
     lines = [
         f"# Datasheet: fullerene HOMO/LUMO dataset (`{data_path.name}`)",
         "",
@@ -244,11 +252,16 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "spiral number. Checked: C60 has 1812 isomers (1 IPR), C70 8149 (1 IPR).",
         "2. Cages: every IPR isomer of C60, C70, C72, C74, C76 (2), C78 (5), C80 (7), C82 (9) and every fourth "
         "of the 24 IPR C84 (isomers 1, 5, 9, 13, 17, 21); for each of C50-C72 the first non-IPR isomer with the "
-        "fewest pentagon-pentagon edges (the pentagon adjacency penalty rule); and C72 isomer 11190, the "
-        "non-IPR cage with a 24-element symmetry group (D6h, the C72 of the SCANN paper; the IPR C72 is D6d).",
-        f"3. Geometry: graph Laplacian eigenvectors 2-4 scaled to a {fl.MEAN_BOND} A mean bond, relaxed with "
+        "fewest pentagon-pentagon edges (the pentagon adjacency penalty rule); and C72 isomer 11190, the only "
+        "non-IPR C72 whose bond graph has 24 automorphisms (it relaxes to D6d, like the IPR C72, so no classical "
+        "C72 fullerene is D6h).",
+        f"3. Geometry: graph Laplacian eigenvectors 2-4 scaled to a {fl.MEAN_BOND} A mean bond, refined with a "
+        "spring model of the bond graph (bonds 1.40 A, second neighbours 2.40 A, repulsion below 2.8 A), relaxed "
+        "with "
         f"GFN2-xTB (tblite {_version('tblite')}, ASE {_version('ase')} BFGS, fmax {fl.FMAX} eV/A, at most "
-        f"{fl.RELAX_STEPS} steps). Relaxation wall time per cage: median {np.median(relax_seconds):.1f} s.",
+        f"{fl.RELAX_STEPS} steps). A cage whose relaxed geometry lost its bond graph (a bond over 1.65 A or a "
+        f"non-bonded pair under it) gets no frames; such cages: {broken}. Relaxation wall time per cage: median "
+        f"{np.median(relax_seconds):.1f} s.",
         "4. Thermal frames (random Gaussian displacements, not molecular dynamics): each Cartesian coordinate "
         "of the relaxed cage gets an independent normal displacement of variance kB T / k (net translation "
         "removed), where k = Tr(H) / 3N is the cage's mean diagonal GFN2-xTB force constant (Hutchinson "
@@ -267,8 +280,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "## Split (by cage, never by frame)",
         "",
         f"`scann_core.data.fullerenes.cage_splits`: {pinned} are always in **test** (the gallery C60, C70 and "
-        "C72 the app explains, and the paper's D6h C72), so predictions and attention maps shown for them are "
-        "never on training data. The other cages, ordered by the SHA-256 of their id, go to val and test "
+        "C72 the app explains), so predictions and attention maps shown for them are never on training data. The other cages, ordered by the SHA-256 of their id, go to val and test "
         f"at {fl.SPLIT_FRACTIONS['val']:.0%} each and to train otherwise. All frames of a cage share its split.",
         "",
     ]

@@ -4,10 +4,10 @@ Bond graphs come from the ``buckygen`` binary shipped in the ``passagemath-bucky
 (``buckygen [-I] -d F`` writes every fullerene with F faces, i.e. ``2 (F - 2)`` atoms, as planar
 code; ``-I`` keeps the isolated-pentagon (IPR) isomers only). An isomer is named by its 1-based
 position in that output, e.g. ``C78-IPR-3`` (third of the five IPR C78) or ``C72-11190`` (the
-11190th of all 11190 C72 isomers, the non-IPR D6h cage of the SCANN paper).
+11190th of all 11190 C72 isomers, a non-IPR D6d cage).
 
-A 3D start comes from the graph Laplacian (eigenvectors 2-4, scaled to a 1.4 A mean bond) and is
-relaxed with GFN2-xTB (tblite). Thermal frames are random Gaussian displacements of the relaxed
+A 3D start comes from the graph Laplacian (eigenvectors 2-4, scaled to a 1.4 A mean bond; for the
+dataset refined with a spring model of the bond graph) and is relaxed with GFN2-xTB (tblite). Thermal frames are random Gaussian displacements of the relaxed
 cage at an *effective* temperature T: every Cartesian coordinate gets variance ``kB T / k``,
 where ``k = Tr(H) / 3N`` is the cage's mean diagonal force constant (GFN2-xTB Hessian, estimated
 with a few random probes of finite-difference forces). The mean harmonic energy of such a frame,
@@ -36,8 +36,9 @@ __all__ = [
     "MEAN_BOND", "FMAX", "KB_EV", "TEMPERATURES", "FRAMES_PER_TEMPERATURE", "PINNED_TEST", "SPLIT_FRACTIONS",
     "buckygen_binary", "buckygen_version", "parse_planar_code", "n_faces", "fullerene_graphs", "count_isomers",
     "adjacency_matrix", "fullerene_adjacency", "face_sizes", "pentagon_adjacencies", "automorphism_count",
-    "spectral_positions", "centred", "cage_start", "relax_cage", "Cage", "cage_catalogue", "cage_graph",
-    "cage_splits", "mean_force_constant", "displacement_sigma", "thermal_displacements", "Frame", "frame_plan",
+    "spectral_positions", "spring_positions", "centred", "cage_start", "relax_cage", "bonds_intact", "START",
+    "NON_IPR", "D6D_C72", "fewest_adjacency_isomers", "Cage", "cage_catalogue", "cage_graph",
+    "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma", "thermal_displacements", "Frame", "frame_plan",
     "frame_positions", "label_frame",
 ]
 
@@ -47,7 +48,8 @@ RELAX_STEPS = 1000
 KB_EV = 8.617333262e-5  # Boltzmann constant in eV/K
 TEMPERATURES: tuple[float, ...] = (300.0, 800.0, 1500.0, 2500.0)  # K, effective
 FRAMES_PER_TEMPERATURE = 8  # displaced frames per cage and temperature (plus the relaxed cage itself)
-PINNED_TEST: tuple[str, ...] = ("C60-IPR-1", "C70-IPR-1", "C72-IPR-1", "C72-11190")
+PINNED_TEST: tuple[str, ...] = ("C60-IPR-1", "C70-IPR-1", "C72-IPR-1")
+START = "springs"  # start geometry of the dataset cages (see :func:`cage_start`)
 SPLIT_FRACTIONS = {"val": 0.1, "test": 0.1}  # of the cages that are not pinned
 
 
@@ -213,7 +215,7 @@ def pentagon_adjacencies(rotations: np.ndarray) -> np.ndarray | int:
 
 def automorphism_count(rotation: np.ndarray | Sequence[Sequence[int]], *, proper_only: bool = False) -> int:
     """Order of the automorphism group of a 3-connected planar cubic graph (its point-group order
-    for the symmetric embedding: C60 120, the D6h and D6d C72 24). ``proper_only`` counts the
+    for the symmetric embedding: C60 120, the two D6d C72 24). ``proper_only`` counts the
     orientation-preserving ones (rotations) only.
 
     An automorphism of the embedded graph is fixed by the image of one dart and whether it keeps
@@ -260,17 +262,67 @@ def centred(structure: Structure) -> Structure:
     return structure.with_positions(structure.positions - structure.positions.mean(axis=0))
 
 
-def cage_start(adjacency: np.ndarray, name: str = "cage") -> Structure:
-    """All-carbon cage at the spectral start positions of its bond graph."""
-    return Structure(np.full(len(adjacency), 6), spectral_positions(adjacency), name=name)
+def spring_positions(adjacency: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Cage positions from a spring model of the bond graph, started at :func:`spectral_positions`.
+
+    Bonded pairs are pulled to 1.40 A and second neighbours to 2.40 A (near 120 degree angles);
+    pairs three or more bonds apart only repel below 2.8 A. Cheap (L-BFGS, well under a second for
+    C84) and robust where the spectral start alone is far from a cage (elongated, strained isomers).
+    """
+    from scipy.optimize import minimize
+    from scipy.sparse.csgraph import shortest_path
+
+    n = len(adjacency)
+    start = spectral_positions(adjacency) if start is None else np.asarray(start, float)
+    i, j = np.triu_indices(n, 1)
+    hops = shortest_path(adjacency, unweighted=True)[i, j]
+    target = np.where(hops == 1, MEAN_BOND, np.where(hops == 2, 2.40, 2.8))
+    repel_only = hops >= 3
+
+    def energy(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        x = flat.reshape(n, 3)
+        diff = x[i] - x[j]
+        d = np.linalg.norm(diff, axis=1)
+        r = d - target
+        r = np.where(repel_only, np.minimum(r, 0.0), r)
+        grad_pair = (2 * r / np.maximum(d, 1e-9))[:, None] * diff
+        grad = np.zeros((n, 3))
+        np.add.at(grad, i, grad_pair)
+        np.add.at(grad, j, -grad_pair)
+        return float(np.sum(r * r)), grad.ravel()
+
+    result = minimize(energy, start.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-8})
+    return result.x.reshape(n, 3)
 
 
-def relax_cage(adjacency: np.ndarray, name: str = "cage", *, fmax: float = FMAX,
-               steps: int = RELAX_STEPS) -> Structure:
-    """GFN2-xTB-relaxed cage (ASE BFGS from the spectral start), centred at the origin."""
+def cage_start(adjacency: np.ndarray, name: str = "cage", *, method: str = "spectral") -> Structure:
+    """All-carbon cage at the start positions of its bond graph: ``spectral`` (Laplacian
+    eigenvectors, as the gallery) or ``springs`` (spectral, then :func:`spring_positions`)."""
+    if method == "spectral":
+        positions = spectral_positions(adjacency)
+    elif method == "springs":
+        positions = spring_positions(adjacency)
+    else:
+        raise ValueError(f"unknown start method {method!r}")
+    return Structure(np.full(len(adjacency), 6), positions, name=name)
+
+
+def relax_cage(adjacency: np.ndarray, name: str = "cage", *, fmax: float = FMAX, steps: int = RELAX_STEPS,
+               start: str = "spectral") -> Structure:
+    """GFN2-xTB-relaxed cage (ASE BFGS from :func:`cage_start`), centred at the origin."""
     from ..xtb import relax_xtb
 
-    return centred(relax_xtb(cage_start(adjacency, name), fmax=fmax, steps=steps))
+    return centred(relax_xtb(cage_start(adjacency, name, method=start), fmax=fmax, steps=steps))
+
+
+def bonds_intact(positions: np.ndarray, adjacency: np.ndarray, max_bond: float = 1.65) -> bool:
+    """Whether the geometry still has the bond graph: every bond shorter than ``max_bond`` and
+    every other pair longer."""
+    from scipy.spatial.distance import cdist
+
+    distance = cdist(positions, positions)
+    np.fill_diagonal(distance, np.inf)
+    return bool(((distance < max_bond) == adjacency.astype(bool)).all())
 
 
 # ----------------------------------------------------------------------------- catalogue
@@ -312,7 +364,9 @@ _IPR_C84 = (1, 5, 9, 13, 17, 21)
 # stability). Precomputed (C72 takes seconds); the tests recompute the small sizes.
 NON_IPR: dict[int, int] = {50: 199, 52: 211, 54: 377, 56: 3, 58: 758, 60: 1109, 62: 67, 64: 20, 66: 248,
                           68: 11, 70: 5920, 72: 8634}
-D6H_C72 = 11190  # the non-IPR C72 with a 24-element symmetry group other than the IPR D6d cage
+# the only non-IPR C72 with a 24-element automorphism group; it relaxes to D6d like the IPR cage
+# (only two C72 bond graphs have 24 automorphisms, and both relax to D6d: no classical C72 is D6h)
+D6D_C72 = 11190
 
 
 def fewest_adjacency_isomers(n_atoms: int, k: int = 1) -> tuple[int, ...]:
@@ -328,7 +382,7 @@ def cage_catalogue() -> list[Cage]:
     cages = [Cage(n, True, i + 1, "IPR") for n in _IPR_ALL for i in range(count_isomers(n, ipr=True))]
     cages += [Cage(84, True, i, "IPR (every fourth of 24)") for i in _IPR_C84]
     cages += [Cage(n, False, i, "non-IPR, fewest pentagon adjacencies") for n, i in NON_IPR.items()]
-    cages.append(Cage(72, False, D6H_C72, "non-IPR D6h C72, the C72 of the SCANN paper"))
+    cages.append(Cage(72, False, D6D_C72, "non-IPR D6d C72 (12 pentagon adjacencies)"))
     return cages
 
 
@@ -342,31 +396,39 @@ def cage_graph(cage: Cage | str) -> np.ndarray:
     return np.array(graphs[cage.isomer - 1])
 
 
-def _rank_key(cage_id: str) -> str:
-    return hashlib.sha256(f"scann-fullerenes|{cage_id}".encode()).hexdigest()
+def group_splits(ids: Iterable[str], *, salt: str, fractions: dict[str, float] = SPLIT_FRACTIONS,
+                 pinned_test: Sequence[str] = ()) -> dict[str, str]:
+    """Deterministic train/val/test assignment of whole groups (cages, trajectories).
+
+    Ids in ``pinned_test`` go to test. The others are ordered by the SHA-256 of ``salt|id``;
+    going down that order, each goes to the split furthest below its target share
+    (``fractions`` for val and test, the rest train; ties go to train). The result depends only
+    on the set of ids, not on their order (adding an id can move others, so a split is fixed
+    together with its list of groups).
+    """
+    ids = sorted(set(ids))
+    out = {gid: "test" for gid in ids if gid in pinned_test}
+    rest = sorted((gid for gid in ids if gid not in out),
+                  key=lambda gid: hashlib.sha256(f"{salt}|{gid}".encode()).hexdigest())
+    targets = {"val": float(fractions["val"]), "test": float(fractions["test"])}
+    targets["train"] = 1.0 - targets["val"] - targets["test"]
+    counts = dict.fromkeys(targets, 0)
+    for k, gid in enumerate(rest, 1):
+        deficit = {s: targets[s] * k - counts[s] for s in ("val", "test", "train")}
+        split = max(deficit, key=lambda s: (deficit[s], s == "train"))
+        out[gid] = split
+        counts[split] += 1
+    return out
 
 
 def cage_splits(cage_ids: Iterable[str], *, pinned_test: Sequence[str] = PINNED_TEST) -> dict[str, str]:
     """Assign whole cages to ``train``/``val``/``test`` (deterministic; no frame-level split).
 
-    C60-IPR-1, C70-IPR-1, C72-IPR-1 (the gallery cages the app explains) and the paper's D6h
-    C72 (C72-11190) are always in ``test``, so their predictions are never on training data.
-    The other cages are ordered by the SHA-256 of their id; going down that order, each cage
-    goes to the split furthest below its target share (:data:`SPLIT_FRACTIONS`, the rest
-    train). The result depends only on the set of ids, not on their order.
+    C60-IPR-1, C70-IPR-1 and C72-IPR-1 (:data:`PINNED_TEST`, the gallery cages the app
+    explains) are always in ``test``, so what the app shows for them is never on training data.
+    The other cages go 10 % to val, 10 % to test and the rest to train by :func:`group_splits`.
     """
-    ids = sorted(set(cage_ids))
-    out = {cid: "test" for cid in ids if cid in pinned_test}
-    rest = sorted((cid for cid in ids if cid not in out), key=_rank_key)
-    targets = {"val": SPLIT_FRACTIONS["val"], "test": SPLIT_FRACTIONS["test"]}
-    targets["train"] = 1.0 - sum(targets.values())
-    counts = dict.fromkeys(targets, 0)
-    for k, cid in enumerate(rest, 1):
-        deficit = {s: targets[s] * k - counts[s] for s in ("val", "test", "train")}
-        split = max(deficit, key=lambda s: (deficit[s], s == "train"))
-        out[cid] = split
-        counts[split] += 1
-    return out
+    return group_splits(cage_ids, salt="scann-fullerenes", pinned_test=pinned_test)
 
 
 # ----------------------------------------------------------------------------- thermal frames

@@ -279,3 +279,40 @@ def test_explore_crystal_unit_cell_and_supercell(fake_server, browser, tmp_path)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(tmp_path / "crystal.png"), full_page=True)
     page.close()
+
+
+PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_every_page_opens_without_an_exception(server, browser, tmp_path, stem):
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    url_path = stem.split("_", 1)[1] if stem[0].isdigit() else stem
+    page.goto(f"{server}/{url_path}", timeout=TIMEOUT_MS)
+    _settle(page)
+    _no_page_not_found(page)
+    _no_exception(page)
+    page.screenshot(path=str(tmp_path / f"{stem}.png"), full_page=True)
+    page.close()
+
+
+def test_canvas_shows_both_ends_of_the_colour_map(fake_server, browser, tmp_path):
+    """The rendered pixels (not only the atom styles) carry the lowest and highest GA colours."""
+    import numpy as np
+    from PIL import Image
+
+    from scann_core.viz import colors_for
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1600})
+    page.goto(f"{fake_server}/Explore", timeout=TIMEOUT_MS)
+    _settle(page)
+    frame = _viewer_frame(page)
+    page.wait_for_timeout(2500)  # software WebGL draws late
+    shot = tmp_path / "canvas.png"
+    frame.query_selector("canvas").screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float).reshape(-1, 3)
+    for end in colors_for([0.0, 1.0], 0.0, 1.0):
+        rgb = np.array([int(end[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+        # lit spheres are shaded: accept pixels within 40/255 of the colour, and want a visible patch
+        assert (np.abs(pixels - rgb).max(axis=1) <= 40).sum() >= 20, end
+    page.close()
