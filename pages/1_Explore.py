@@ -154,9 +154,8 @@ with ga_col:
 reference, level = None, "homo"
 if ref_col is not None:
     with ref_col:
-        st.markdown("**Reference** (B3LYP)")
-        kind_label = st.radio("Reference", list(sup.REFERENCE_KINDS), key=f"{P}_ref_kind", horizontal=True,
-                              label_visibility="collapsed")
+        kind_label = st.radio("**Reference** (B3LYP)", list(sup.REFERENCE_KINDS), key=f"{P}_ref_kind",
+                              horizontal=True)
         kind = sup.REFERENCE_KINDS[kind_label]
         level = kind if kind in ("homo", "lumo") else "homo"
         skey = sup.structure_key(structure)
@@ -178,6 +177,7 @@ if ref_col is not None:
                 else:
                     st.session_state[f"{P}_ref_computed"] = (skey, reference)
         if reference is not None and kind in reference.cubes:
+            view_slot = st.empty()  # the view level with the GA view, its isovalue slider below it
             iso = st.select_slider("Isovalue (±)", ISOVALUES, value=ISOVALUE_DEFAULTS[kind], key=f"{P}_iso_{kind}")
             colors = PHASE_COLORS["deformation" if kind == "deformation" else "orbital"]
             weights = reference.weights(level)
@@ -186,10 +186,11 @@ if ref_col is not None:
             ref_html, ref_error = sup.try_call(orbital_view_html, structure, reference.cubes[kind], iso,
                                                positive_color=colors[0], negative_color=colors[1],
                                                labels=ref_labels, height=VIEW_HEIGHT)
-            if ref_error:
-                st.error(ref_error)
-            else:
-                sup.render_viewer(ref_html, VIEW_HEIGHT)
+            with view_slot.container():
+                if ref_error:
+                    st.error(ref_error)
+                else:
+                    sup.render_viewer(ref_html, VIEW_HEIGHT)
             st.caption(("Red / blue: the two phases of the orbital." if kind != "deformation" else
                         "Green: electrons gained on bonding, orange: lost (SCF density minus spherical free atoms)."))
             st.markdown(sup.reference_summary(reference.record))

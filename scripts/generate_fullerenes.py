@@ -275,12 +275,13 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "5. Labels: one GFN2-xTB single point per frame (tblite, neutral singlet); HOMO = highest occupied, "
         f"LUMO = lowest unoccupied orbital energy, in eV. Label wall time per frame: median "
         f"{np.median(seconds):.2f} s, mean {np.mean(seconds):.2f} s.",
-        f"6. Script: `scripts/generate_fullerenes.py` (resumable; cache of JSON lines per cage and per frame).",
+        "6. Script: `scripts/generate_fullerenes.py` (resumable; cache of JSON lines per cage and per frame).",
         "",
         "## Split (by cage, never by frame)",
         "",
         f"`scann_core.data.fullerenes.cage_splits`: {pinned} are always in **test** (the gallery C60, C70 and "
-        "C72 the app explains), so predictions and attention maps shown for them are never on training data. The other cages, ordered by the SHA-256 of their id, go to val and test "
+        "C72 the app explains), so predictions and attention maps shown for them are never on training data. "
+        "The other cages, ordered by the SHA-256 of their id, go to val and test "
         f"at {fl.SPLIT_FRACTIONS['val']:.0%} each and to train otherwise. All frames of a cage share its split.",
         "",
     ]

@@ -97,7 +97,8 @@ def relax_config(cluster: str) -> dict:
     static = pg.deformation_energy(pg.carbon_sheet(relaxed))
     pt = pg.pt_positions(relaxed)
     return {"cluster": cluster, "n_pt": pg.CLUSTERS[cluster][0], "energy": energy, "converged": converged,
-            "static_deformation_energy": static, "pt_height": float(pt[:, 2].min() - pg.SHEET_Z),
+            "static_deformation_energy": static,
+            "pt_height": float(pt[:, 2].min() - relaxed.positions[relaxed.numbers == 6, 2].mean()),
             "seconds": time.perf_counter() - started, "numbers": relaxed.numbers.tolist(),
             "positions": relaxed.positions.tolist(), "cell": relaxed.cell.tolist(), "settings": SETTINGS}
 
@@ -256,7 +257,8 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
         "(`scann_core.data.pt_graphene.graphene_sheet()`). Positions are not wrapped.",
         "- Label (header `deformation_energy_ev`): E(sheet in the snapshot geometry, Pt removed) - E(flat "
         "relaxed sheet), both CHGNet, eV per 72-atom cell. It includes the thermal distortion of the whole "
-        "sheet, not only the part Pt induces.",
+        "sheet, not only the part Pt induces; the thermal part dominates (compare the static deformation "
+        "energies of the relaxed configurations below with the labels per temperature).",
         "- Header info: `traj_id`, `cluster`, `n_pt`, `temperature` (K), `seed`, `snapshot`, `time_fs`, "
         "`split`, `pt_positions` (x y z of each Pt, A, flattened; Pt sits on the +z side: `pt_side`).",
         "- Per-atom columns (references, `scann_core.references.deformation`): `bond_elongation` (mean relative "
@@ -293,7 +295,8 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
     lines += _table(["split", "trajectories", "snapshots"],
                     [[s, traj_by_split.get(s, 0), by_split.get(s, 0)] for s in ("train", "val", "test")])
     lines += ["", "## Configurations (relaxed, 0 K)", ""]
-    lines += _table(["configuration", "Pt", "converged", "lowest Pt above sheet (A)", "static deformation energy (eV)"],
+    lines += _table(["configuration", "Pt", "converged", "lowest Pt above mean sheet plane (A)",
+                     "static deformation energy (eV)"],
                     [[f"`{c}`", r["n_pt"], "yes" if r["converged"] else "no", f"{r['pt_height']:.2f}",
                       f"{r['static_deformation_energy']:.3f}"] for c, r in configs.items()])
     lines += ["", "## Labels per temperature", ""]

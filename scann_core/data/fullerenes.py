@@ -7,9 +7,9 @@ position in that output, e.g. ``C78-IPR-3`` (third of the five IPR C78) or ``C72
 11190th of all 11190 C72 isomers, a non-IPR D6d cage).
 
 A 3D start comes from the graph Laplacian (eigenvectors 2-4, scaled to a 1.4 A mean bond; for the
-dataset refined with a spring model of the bond graph) and is relaxed with GFN2-xTB (tblite). Thermal frames are random Gaussian displacements of the relaxed
-cage at an *effective* temperature T: every Cartesian coordinate gets variance ``kB T / k``,
-where ``k = Tr(H) / 3N`` is the cage's mean diagonal force constant (GFN2-xTB Hessian, estimated
+dataset refined with a spring model of the bond graph) and is relaxed with GFN2-xTB (tblite).
+Thermal frames are random Gaussian displacements of the relaxed cage at an *effective*
+temperature T: every Cartesian coordinate gets variance ``kB T / k``, where ``k = Tr(H) / 3N`` is the cage's mean diagonal force constant (GFN2-xTB Hessian, estimated
 with a few random probes of finite-difference forces). The mean harmonic energy of such a frame,
 ``1/2 sum_i H_ii sigma^2``, is ``3N kB T / 2``, the equipartition value at T. Each frame is
 labelled with its GFN2-xTB HOMO and LUMO energies (eV). These are GFN2-xTB numbers, not DFT.
@@ -38,7 +38,8 @@ __all__ = [
     "adjacency_matrix", "fullerene_adjacency", "face_sizes", "pentagon_adjacencies", "automorphism_count",
     "spectral_positions", "spring_positions", "centred", "cage_start", "relax_cage", "bonds_intact", "START",
     "NON_IPR", "D6D_C72", "fewest_adjacency_isomers", "Cage", "cage_catalogue", "cage_graph",
-    "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma", "thermal_displacements", "Frame", "frame_plan",
+    "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma", "thermal_displacements", "Frame",
+    "frame_plan",
     "frame_positions", "label_frame",
 ]
 

@@ -1,0 +1,180 @@
+"""Pt on graphene: sheet geometry and periodicity, deformation references, labels, splits, outputs."""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scann_core.crystal import supercell
+from scann_core.data import pt_graphene as pg
+from scann_core.neighbors import voronoi_neighbors
+from scann_core.references import deformation as dref
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def flat():
+    return pg.graphene_sheet()
+
+
+def _bump(sheet, atom: int = 10, dz: float = 0.3):
+    positions = sheet.positions.copy()
+    positions[atom, 2] += dz
+    return sheet.with_positions(positions)
+
+
+def test_sheet_geometry(flat):
+    assert flat.n_atoms == 72 and set(flat.numbers) == {6}
+    assert flat.pbc == (True, True, False) == pg.MODEL_PBC
+    assert np.ptp(flat.positions[:, 2]) == 0.0
+    np.testing.assert_allclose(np.linalg.norm(flat.cell[:2], axis=1), 6 * pg.LATTICE_A)
+    for name, (n_pt, _) in pg.CLUSTERS.items():
+        system = pg.adsorbed_system(name, flat)
+        assert (system.numbers == 78).sum() == n_pt and system.pbc == (True, True, True)
+        np.testing.assert_array_equal(system.positions[:72], flat.positions)
+        pt = pg.pt_positions(system)
+        height = pt[:, 2].max() - pg.SHEET_Z
+        assert pg.C_LENGTH - height >= 15.0  # vacuum above the cluster, below the next sheet
+        assert (pt[:, 2] > pg.SHEET_Z + 1.5).all()
+        distance = np.linalg.norm(pt[:, None] - flat.positions[None], axis=2)
+        assert distance.min() > 1.9
+        sheet = pg.carbon_sheet(system)
+        assert sheet.pbc == (True, True, False) and sheet.n_atoms == 72
+        np.testing.assert_array_equal(sheet.positions, flat.positions)
+
+
+def test_sheet_neighbour_list_is_periodic(flat):
+    """The 6 x 6 sheet has the same neighbour list as the 3 x 3 sheet repeated 2 x 2."""
+    repeated = supercell(pg.graphene_sheet(3), (2, 2, 1))
+    np.testing.assert_allclose(repeated.cell, flat.cell)
+    # the same atoms in another order: map them by position
+    order = [int(np.argmin(np.linalg.norm(flat.positions - p, axis=1))) for p in repeated.positions]
+    np.testing.assert_allclose(flat.positions[order], repeated.positions, atol=1e-9)
+    assert sorted(order) == list(range(72))
+    direct = voronoi_neighbors(flat, cutoff=6.0).as_set()
+    mapped = {(order[i], order[j], *shift) for i, j, *shift in voronoi_neighbors(repeated, cutoff=6.0).as_set()}
+    assert direct == mapped
+    assert len(direct) == 3 * 72  # graphene: the three bonds only
+    small = voronoi_neighbors(pg.graphene_sheet(3), cutoff=6.0)
+    np.testing.assert_allclose(np.unique(np.round(small.distance, 6)), [pg.LATTICE_A / np.sqrt(3)], atol=1e-6)
+
+
+def test_flat_sheet_references_are_zero(flat):
+    neighbours = dref.sheet_neighbours(flat.positions, flat.cell)
+    assert neighbours.shape == (72, 3)
+    lengths = dref.bond_lengths(flat.positions, flat.cell, neighbours)
+    np.testing.assert_allclose(lengths, pg.LATTICE_A / np.sqrt(3), atol=1e-9)
+    length = dref.flat_bond_length(flat.positions, flat.cell, neighbours)
+    np.testing.assert_allclose(dref.bond_elongation(flat.positions, flat.cell, neighbours, length), 0.0, atol=1e-12)
+    np.testing.assert_allclose(dref.local_curvature(flat.positions, flat.cell, neighbours), 0.0, atol=1e-12)
+    refs = dref.carbon_references(flat, flat, site_energies=False)
+    for key in ("bond_elongation", "height", "curvature"):
+        np.testing.assert_allclose(refs[key], 0.0, atol=1e-12)
+
+
+def test_raised_atom_is_the_most_convex(flat):
+    bump = _bump(flat, atom=10)
+    refs = dref.carbon_references(bump, flat, site_energies=False)
+    curvature = refs["curvature"]
+    assert int(np.argmax(curvature)) == 10 and curvature[10] > 0  # convex towards +z (the Pt side)
+    neighbours = dref.sheet_neighbours(flat.positions, flat.cell)[10]
+    assert (curvature[neighbours] < 0).all()  # the ring around the bump is concave
+    assert refs["height"][10] == pytest.approx(0.3)
+    assert int(np.argmax(refs["bond_elongation"])) == 10 and refs["bond_elongation"][10] > 0
+    below = dref.local_curvature(bump.positions, bump.cell, dref.sheet_neighbours(flat.positions, flat.cell),
+                                 normal=(0, 0, -1))
+    np.testing.assert_allclose(below, -curvature)  # seen from the other side it is concave
+    # periodic images: moving an atom by a lattice vector changes nothing
+    shifted = bump.positions.copy()
+    shifted[10] += flat.cell[0]
+    shifted[11] -= flat.cell[1]
+    again = dref.carbon_references(bump.with_positions(shifted), flat, site_energies=False)
+    for key in refs:
+        np.testing.assert_allclose(again[key], refs[key], atol=1e-12)
+
+
+def test_deformation_energy_sign_and_site_shares(flat):
+    pytest.importorskip("chgnet")
+    import torch
+
+    torch.set_num_threads(1)
+    assert pg.deformation_energy(flat) == 0.0
+    bump = _bump(flat, atom=10)
+    energies = pg.deformation_energy([bump, _bump(flat, atom=10, dz=0.15)])
+    assert energies[0] > energies[1] > 0
+    shares = dref.site_energy_share(bump, flat)
+    assert int(np.argmax(shares)) == 10
+    assert shares.sum() == pytest.approx(energies[0], abs=2e-3)
+
+
+def test_split_is_by_trajectory():
+    plan = pg.trajectory_plan()
+    assert len(plan) == 9 * 3 * 2
+    ids = [t.traj_id for t in plan]
+    assert len(set(ids)) == len(ids)
+    splits = pg.trajectory_splits(ids)
+    assert set(splits) == set(ids) and set(splits.values()) == {"train", "val", "test"}
+    assert pg.trajectory_splits(reversed(ids)) == splits
+    snapshot_splits = defaultdict(set)
+    for trajectory in plan:
+        for _ in range(pg.SNAPSHOTS):
+            snapshot_splits[trajectory.traj_id].add(splits[trajectory.traj_id])
+    assert all(len(s) == 1 for s in snapshot_splits.values())
+    assert sum(v == "train" for v in splits.values()) > 0.7 * len(ids)
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("generate_pt_graphene", ROOT / "scripts" / "generate_pt_graphene.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_outputs_from_cache(tmp_path, flat):
+    """The writers read the cache and write Pt-free T T F sheets with per-atom references."""
+    import ase.io
+
+    script = _script()
+    system = pg.adsorbed_system("Pt1-top", flat)
+    config = {"cluster": "Pt1-top", "n_pt": 1, "energy": -664.0, "converged": True,
+              "static_deformation_energy": 0.05, "pt_height": 2.0, "seconds": 60.0,
+              "numbers": system.numbers.tolist(), "positions": system.positions.tolist(),
+              "cell": system.cell.tolist(), "settings": script.SETTINGS}
+    trajectory = pg.trajectory_plan(["Pt1-top"])[0]
+    snapshots = []
+    for k, dz in enumerate((0.0, 0.2)):
+        positions = system.positions.copy()
+        positions[10, 2] += dz
+        snapshots.append({"index": k, "step": 100 + 10 * k, "positions": positions.tolist(),
+                          "deformation_energy": 0.1 * k, "site_energy": [0.0] * 72})
+    record = {"traj_id": trajectory.traj_id, "cluster": "Pt1-top", "temperature": trajectory.temperature,
+              "seed": trajectory.seed, "n_pt": 1, "snapshots": snapshots, "md_seconds": 10.0, "seconds": 12.0,
+              "settings": script.SETTINGS}
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "trajectories.jsonl").write_text(json.dumps(record) + "\n" + '{"traj_id": "torn')
+    done = script.read_jsonl(cache / "trajectories.jsonl", "traj_id")
+    assert list(done) == [trajectory.traj_id]
+    splits = pg.trajectory_splits(t.traj_id for t in pg.trajectory_plan())
+    data = tmp_path / "pt_graphene.extxyz.gz"
+    assert script.write_dataset({"Pt1-top": config}, [(done[trajectory.traj_id], 2)], splits, data) == 2
+    read = ase.io.read(io.StringIO(gzip.decompress(data.read_bytes()).decode()), index=":", format="extxyz")
+    assert len(read) == 2 and all(len(a) == 72 and set(a.numbers) == {6} for a in read)
+    assert list(read[0].pbc) == [True, True, False]
+    assert read[1].info["deformation_energy_ev"] == pytest.approx(0.1)
+    assert read[1].info["split"] == splits[trajectory.traj_id] and read[1].info["n_pt"] == 1
+    np.testing.assert_allclose(np.ravel(read[1].info["pt_positions"]), system.positions[72])
+    assert int(np.argmax(read[1].arrays["curvature"])) == 10 and read[1].arrays["curvature"][10] > 0
+    np.testing.assert_allclose(read[0].arrays["bond_elongation"], 0.0, atol=1e-9)
+    sheet = tmp_path / "DATASHEET_PT_GRAPHENE.md"
+    plan = [(trajectory, 2)]
+    script.write_datasheet(plan, {"Pt1-top": config}, [(done[trajectory.traj_id], 2)], splits, sheet, data)
+    text = sheet.read_text()
+    assert "not DFT" in text and "pbc = T T F" in text and f"`{trajectory.traj_id}`" in text
