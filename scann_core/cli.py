@@ -34,7 +34,7 @@ def _read_run_config(path: Path, overrides: dict):
 
 def _train(args) -> None:
     from .data.qm9 import qm9_data_splits
-    from .dataset import cache_dir
+    from .paths import cache_dir
     from .train import pick_device, train
 
     config, model_config = _read_run_config(Path(args.config), {"epochs": args.epochs, "limit": args.limit})
@@ -42,7 +42,7 @@ def _train(args) -> None:
         raise SystemExit(f"dataset {config.dataset!r} is not supported yet (only 'qm9').")
     data = qm9_data_splits(model_config, config.target, limit=config.limit, workers=config.workers,
                            progress=_progress(130_831))
-    out = Path(args.out) if args.out else cache_dir() / "runs" / config.name
+    out = Path(args.out) if args.out else cache_dir("runs", config.name)
     best = train(config, model_config, data, out, device=pick_device(args.device))
     print(f"best checkpoint: {best}")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -14,12 +13,7 @@ from .config import ModelConfig
 from .graph import Graph, build_graph
 from .structure import Structure
 
-__all__ = ["GraphSet", "featurize", "cache_dir"]
-
-
-def cache_dir() -> Path:
-    """Folder for featurised data and training state (``SCANN_CACHE`` or ~/.cache/scann)."""
-    return Path(os.environ.get("SCANN_CACHE", Path.home() / ".cache" / "scann"))
+__all__ = ["GraphSet", "featurize"]
 
 
 @dataclass

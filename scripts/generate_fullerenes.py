@@ -37,7 +37,8 @@ if str(ROOT) not in sys.path:
 from scann_core.data import fullerenes as fl  # noqa: E402
 from scann_core.structure import Structure  # noqa: E402
 
-DEFAULT_CACHE = Path.home() / ".cache" / "scann" / "fullerenes"
+from scann_core.paths import cache_dir  # noqa: E402
+DEFAULT_CACHE = cache_dir("fullerenes")
 DEFAULT_DATA = ROOT / "assets" / "data" / "fullerenes.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_FULLERENES.md"
 PROBES = 4  # random probes of the force-constant estimate

@@ -41,7 +41,8 @@ from scann_core.data.smfe12 import CHGNET_MODEL  # noqa: E402
 from scann_core.references import deformation as dref  # noqa: E402
 from scann_core.structure import Structure  # noqa: E402
 
-DEFAULT_CACHE = Path.home() / ".cache" / "scann" / "pt_graphene"
+from scann_core.paths import cache_dir  # noqa: E402
+DEFAULT_CACHE = cache_dir("pt_graphene")
 DEFAULT_DATA = ROOT / "assets" / "data" / "pt_graphene.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_PT_GRAPHENE.md"
 SETTINGS = {"model": CHGNET_MODEL, "lattice_a": pg.LATTICE_A, "c": pg.C_LENGTH, "repeats": pg.REPEATS,

@@ -41,7 +41,8 @@ from scann_core.data.smfe12 import (  # noqa: E402
     formation_energy_per_atom, relax_chgnet, relax_references, sm_polymorph_energies)
 from scann_core.structure import Structure  # noqa: E402
 
-DEFAULT_CACHE = Path.home() / ".cache" / "scann" / "smfe12"
+from scann_core.paths import cache_dir  # noqa: E402
+DEFAULT_CACHE = cache_dir("smfe12")
 DEFAULT_DATA = ROOT / "assets" / "data" / "smfe12.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_SMFE12.md"
 STEPS = 1000

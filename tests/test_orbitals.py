@@ -180,7 +180,7 @@ def test_save_load_roundtrip(water_ref, tmp_path):
 
 
 def test_cache_is_keyed_by_geometry_and_method(water_ref, tmp_path, monkeypatch):
-    monkeypatch.setenv("SCANN_ORBITAL_CACHE", str(tmp_path))
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
     calls = []
 
     def fake_compute(structure, **kwargs):
@@ -190,7 +190,7 @@ def test_cache_is_keyed_by_geometry_and_method(water_ref, tmp_path, monkeypatch)
     monkeypatch.setattr(orbitals_module, "compute_orbital_reference", fake_compute)
     assert cached_reference(WATER_QM9, compute=False) is None
     first = cached_reference(WATER_QM9, threads=1)
-    assert len(calls) == 1 and (tmp_path / reference_key(WATER_QM9) / "reference.json").exists()
+    assert len(calls) == 1 and (tmp_path / "orbitals" / reference_key(WATER_QM9) / "reference.json").exists()
     nudged = WATER_QM9.with_positions(WATER_QM9.positions + 1e-7)  # far below the 1e-4 A rounding
     second = cached_reference(nudged)
     assert len(calls) == 1 and second.record == first.record

@@ -73,14 +73,15 @@ def qm9_split() -> dict[str, np.ndarray]:
 
 
 def qm9_graphs(config, *, workers: int = 2, progress=None):
-    """All of QM9 featurised under ``config``'s neighbour rule, cached in :func:`cache_dir`.
+    """All of QM9 featurised under ``config``'s neighbour rule, cached under :func:`scann_core.paths.cache_dir`.
 
     Returns a :class:`GraphSet` in :func:`qm9_frame` order with all-nan targets; use
     ``GraphSet.with_targets(qm9_frame()[target])`` to attach one property.
     """
-    from ..dataset import GraphSet, cache_dir, featurization_key, featurize
+    from ..dataset import GraphSet, featurization_key, featurize
+    from ..paths import cache_dir
 
-    path = cache_dir() / "features" / f"qm9_{featurization_key(config, 'qm9-v1')}.npz"
+    path = cache_dir("features") / f"qm9_{featurization_key(config, 'qm9-v1')}.npz"
     if path.exists():
         return GraphSet.load(path)
     frame = qm9_frame()

@@ -29,7 +29,7 @@ What is computed (:func:`compute_orbital_reference`):
 Storage: :func:`save_reference` writes ``homo.cube.gz``, ``lumo.cube.gz``,
 ``deformation.cube.gz`` (gzip, timestamp 0) and ``reference.json`` (the sidecar record) into
 a folder; :func:`load_reference` reads them back.  :func:`cached_reference` keeps on-demand
-results under ``~/.cache/scann/orbitals/<sha1>`` (override with ``$SCANN_ORBITAL_CACHE``),
+results under ``<scann cache>/orbitals/<sha1>`` (see :func:`scann_core.paths.cache_dir`),
 keyed by the rounded geometry and the method (:func:`reference_key`);
 :func:`shipped_reference` finds a precomputed one in ``assets/orbitals`` by geometry.
 """
@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..structure import StructureError
+from ..paths import cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..structure import Structure
@@ -60,7 +61,6 @@ __all__ = [
     "SHIPPED_DIR",
     "OrbitalReference",
     "OrbitalReferenceError",
-    "cache_dir",
     "cached_reference",
     "check_reference_input",
     "compact_cube",
@@ -479,12 +479,6 @@ def reference_key(structure: "Structure", *, basis: str = DEFAULT_METHOD["basis"
     return hashlib.sha1(f"{text}#{method}".encode()).hexdigest()
 
 
-def cache_dir() -> Path:
-    """``$SCANN_ORBITAL_CACHE`` or ``~/.cache/scann/orbitals``."""
-    env = os.environ.get("SCANN_ORBITAL_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "scann" / "orbitals"
-
-
 def cached_reference(structure: "Structure", *, compute: bool = True, **method) -> OrbitalReference | None:
     """The reference for ``structure`` from the cache; computed and stored when missing and ``compute``.
 
@@ -493,7 +487,7 @@ def cached_reference(structure: "Structure", *, compute: bool = True, **method) 
     Returns ``None`` only when it is not cached and ``compute`` is false.
     """
     key_args = {k: method.get(k, v) for k, v in DEFAULT_METHOD.items()}
-    folder = cache_dir() / reference_key(structure, **key_args)
+    folder = cache_dir("orbitals") / reference_key(structure, **key_args)
     if (folder / SIDECAR).exists():
         try:
             ref = load_reference(folder)

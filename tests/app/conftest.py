@@ -70,3 +70,9 @@ def tiny_real_model(monkeypatch, tmp_path):
     _clear_caches()
     yield
     _clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch, tmp_path):
+    """Every app test gets its own empty run-time cache (orbital references, features)."""
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path / "scann_cache"))

@@ -27,7 +27,7 @@ def real_gallery(monkeypatch, tmp_path):
     from pyscf import lib
 
     monkeypatch.setitem(sys.modules, "scann_core.predict", fake_predict_module(["qm9_homo"]))
-    monkeypatch.setenv("SCANN_ORBITAL_CACHE", str(tmp_path / "orbitals"))
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
     threads = lib.num_threads()
     lib.num_threads(1)
     _clear_caches()
@@ -40,7 +40,7 @@ def real_gallery(monkeypatch, tmp_path):
 def fake_gallery_backend(fake_backend, monkeypatch, tmp_path):
     from pyscf import lib
 
-    monkeypatch.setenv("SCANN_ORBITAL_CACHE", str(tmp_path / "orbitals"))
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
     threads = lib.num_threads()
     lib.num_threads(1)
     yield
