@@ -4,7 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+ROOT = Path(__file__).resolve().parent
+PAGES_DIR = ROOT / "pages"
 # Titles and icons for known pages; any other pages/N_Some_name.py shows as "Some name".
 PAGE_TITLES = {
     "1_Explore.py": ("Explore a molecule", ":material/biotech:"),
@@ -25,6 +26,18 @@ def _page(path: Path) -> st.Page:
     # as the old folder convention and resolves a direct link (/Explore) against the file
     # names; another path would show "Page not found".
     return st.Page(f"pages/{path.name}", title=title, icon=icon)
+
+
+def open_gallery_example(key: str) -> None:
+    """Preselect a gallery molecule in the explorer and go there."""
+    from scann_core import app_support as sup
+
+    entries, _ = sup.list_gallery()
+    titles = {k: t for t, k in sup.gallery_options(entries).items()}
+    if key in titles:
+        st.session_state["explore_input"] = "Gallery"
+        st.session_state["explore_gallery"] = titles[key]
+    st.switch_page(pages[0])
 
 
 def home() -> None:
@@ -54,6 +67,12 @@ orbitals sit (for HOMO / LUMO models), but check it against a reference before r
 into it.
 """
     )
+    picture, example = st.columns([3, 2])
+    picture.image(str(ROOT / "assets" / "home_thymine.png"),
+                  caption="Thymine coloured by N×GA of the HOMO model (yellow high, purple low).")
+    example.markdown("**One click:** thymine with its GA map beside the B3LYP HOMO and LUMO.")
+    if example.button("Open the thymine example", key="home_example", type="primary"):
+        open_gallery_example("thymine")
     for page in pages:
         st.page_link(page, label=page.title, icon=page.icon)
     st.caption("3D views use a vendored copy of 3Dmol.js (BSD-3-Clause) and work without internet access.")

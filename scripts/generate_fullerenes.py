@@ -15,11 +15,6 @@ The full run (46 cages, 1,518 frames) takes of the order of an hour on two cores
 """
 from __future__ import annotations
 
-import argparse
-import gzip
-import importlib.metadata
-import io
-import json
 import os
 import sys
 import time
@@ -35,9 +30,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scann_core.data import fullerenes as fl  # noqa: E402
+from scann_core.data import jobs  # noqa: E402
+from scann_core.paths import cache_dir  # noqa: E402
 from scann_core.structure import Structure  # noqa: E402
 
-from scann_core.paths import cache_dir  # noqa: E402
 DEFAULT_CACHE = cache_dir("fullerenes")
 DEFAULT_DATA = ROOT / "assets" / "data" / "fullerenes.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_FULLERENES.md"
@@ -50,33 +46,7 @@ SETTINGS = {"method": "GFN2-xTB", "fmax": fl.FMAX, "relax_steps": fl.RELAX_STEPS
 
 def read_jsonl(path: Path, key: str) -> dict[str, dict]:
     """Records with these settings, by ``key`` (a torn last line is ignored)."""
-    done: dict[str, dict] = {}
-    if not path.exists():
-        return done
-    with path.open() as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("settings") == SETTINGS:
-                done[record[key]] = record
-    return done
-
-
-def _open_append(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a file that ends without a newline (killed mid-write) would glue the next record onto the torn line
-    if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-        with path.open("a") as handle:
-            handle.write("\n")
-    return path.open("a")
-
-
-def _append(handle, record: dict) -> None:
-    handle.write(json.dumps(record) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
+    return jobs.read_log(path, key, {"settings": SETTINGS})
 
 
 # ----------------------------------------------------------------------------- work
@@ -141,32 +111,21 @@ def run(cages: list[fl.Cage], plan: list[fl.Frame], cache: Path, workers: int) -
     if not tasks:
         return
     started, n_frames = time.perf_counter(), 0
-    with _open_append(cage_file) as cages_out, _open_append(frame_file) as frames_out:
-        if workers <= 1:
-            stream, pool = map(_work, tasks), None
-        else:
-            import multiprocessing as mp
-
-            pool = mp.get_context("spawn").Pool(workers)
-            stream = pool.imap_unordered(_work, tasks, chunksize=1)
-        try:
-            for record, new, frames in stream:
-                if new:
-                    _append(cages_out, record)
-                    print(f"{record['cage_id']}: relaxed in {record['relax_seconds']:.1f} s, point group "
-                          f"{record['point_group']}, k = {record['force_constant']:.1f} eV/A^2"
-                          f"{'' if record['bonds_intact'] else ', BOND GRAPH BROKEN: no frames'}", flush=True)
-                for frame in frames:
-                    _append(frames_out, frame)
-                n_frames += len(frames)
-                elapsed = time.perf_counter() - started
-                per = np.mean([f["seconds"] for f in frames]) if frames else float("nan")
-                print(f"  {record['cage_id']}: {len(frames)} frames, {per:.2f} s per frame label; "
-                      f"{n_frames}/{n_todo} in {elapsed:.0f} s", flush=True)
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+    with jobs.open_log(cage_file) as cages_out, jobs.open_log(frame_file) as frames_out, \
+            jobs.pool_results(_work, tasks, workers) as stream:
+        for record, new, frames in stream:
+            if new:
+                jobs.append_record(cages_out, record)
+                print(f"{record['cage_id']}: relaxed in {record['relax_seconds']:.1f} s, point group "
+                      f"{record['point_group']}, k = {record['force_constant']:.1f} eV/A^2"
+                      f"{'' if record['bonds_intact'] else ', BOND GRAPH BROKEN: no frames'}", flush=True)
+            for frame in frames:
+                jobs.append_record(frames_out, frame)
+            n_frames += len(frames)
+            elapsed = time.perf_counter() - started
+            per = np.mean([f["seconds"] for f in frames]) if frames else float("nan")
+            print(f"  {record['cage_id']}: {len(frames)} frames, {per:.2f} s per frame label; "
+                  f"{n_frames}/{n_todo} in {elapsed:.0f} s", flush=True)
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -182,40 +141,24 @@ def collect(cages: list[fl.Cage], plan: list[fl.Frame], cache: Path) -> tuple[di
 
 def write_dataset(relaxed: dict, frames: list[dict], splits: dict[str, str], path: Path) -> int:
     """Gzipped extended XYZ, one frame per structure (info: see the datasheet)."""
-    import ase.io
-
     from scann_core.io import structure_to_ase
 
-    buffer = io.StringIO()
-    for frame in frames:
-        cage = relaxed[frame["cage_id"]]
-        atoms = structure_to_ase(cage_structure(cage).with_positions(np.array(frame["positions"])))
-        atoms.info.update({
-            "frame_id": frame["frame_id"], "cage_id": cage["cage_id"], "n_atoms": int(cage["n_atoms"]),
-            "isomer": int(cage["isomer"]), "ipr": bool(cage["ipr"]),
-            "pentagon_adjacencies": int(cage["pentagon_adjacencies"]), "point_group": cage["point_group"],
-            "temperature": float(frame["temperature"]), "frame_index": int(frame["index"]),
-            "sigma": fl.displacement_sigma(frame["temperature"], cage["force_constant"]),
-            "homo_ev": float(frame["homo_ev"]), "lumo_ev": float(frame["lumo_ev"]),
-            "gap_ev": float(frame["lumo_ev"] - frame["homo_ev"]), "split": splits[cage["cage_id"]],
-        })
-        ase.io.write(buffer, atoms, format="extxyz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
-        handle.write(buffer.getvalue().encode())
-    return len(frames)
+    def structures():
+        for frame in frames:
+            cage = relaxed[frame["cage_id"]]
+            atoms = structure_to_ase(cage_structure(cage).with_positions(np.array(frame["positions"])))
+            atoms.info.update({
+                "frame_id": frame["frame_id"], "cage_id": cage["cage_id"], "n_atoms": int(cage["n_atoms"]),
+                "isomer": int(cage["isomer"]), "ipr": bool(cage["ipr"]),
+                "pentagon_adjacencies": int(cage["pentagon_adjacencies"]), "point_group": cage["point_group"],
+                "temperature": float(frame["temperature"]), "frame_index": int(frame["index"]),
+                "sigma": fl.displacement_sigma(frame["temperature"], cage["force_constant"]),
+                "homo_ev": float(frame["homo_ev"]), "lumo_ev": float(frame["lumo_ev"]),
+                "gap_ev": float(frame["lumo_ev"] - frame["homo_ev"]), "split": splits[cage["cage_id"]],
+            })
+            yield atoms
 
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
+    return jobs.write_extxyz_gz(structures(), path)
 
 
 def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, frames: list[dict],
@@ -247,7 +190,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "",
         "## How it was made",
         "",
-        f"1. Bond graphs: `buckygen` from passagemath-buckygen {_version('passagemath-buckygen')} "
+        f"1. Bond graphs: `buckygen` from passagemath-buckygen {jobs.package_version('passagemath-buckygen')} "
         "(`buckygen [-I] -d F`, F = n/2 + 2 faces; planar code). The isomer number is the position in "
         "buckygen's output, which is deterministic for a buckygen version but is not the Fowler-Manolopoulos "
         "spiral number. Checked: C60 has 1812 isomers (1 IPR), C70 8149 (1 IPR).",
@@ -259,7 +202,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         f"3. Geometry: graph Laplacian eigenvectors 2-4 scaled to a {fl.MEAN_BOND} A mean bond, refined with a "
         "spring model of the bond graph (bonds 1.40 A, second neighbours 2.40 A, repulsion below 2.8 A), relaxed "
         "with "
-        f"GFN2-xTB (tblite {_version('tblite')}, ASE {_version('ase')} BFGS, fmax {fl.FMAX} eV/A, at most "
+        f"GFN2-xTB (tblite {jobs.package_version('tblite')}, ASE {jobs.package_version('ase')} BFGS, fmax {fl.FMAX} eV/A, at most "
         f"{fl.RELAX_STEPS} steps). A cage whose relaxed geometry lost its bond graph (a bond over 1.65 A or a "
         f"non-bonded pair under it) gets no frames; such cages: {broken}. Relaxation wall time per cage: median "
         f"{np.median(relax_seconds):.1f} s.",
@@ -286,7 +229,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         f"at {fl.SPLIT_FRACTIONS['val']:.0%} each and to train otherwise. All frames of a cage share its split.",
         "",
     ]
-    lines += _table(["split", "cages", "frames"], [[s, cages_by_split.get(s, 0), by_split.get(s, 0)]
+    lines += jobs.markdown_table(["split", "cages", "frames"], [[s, cages_by_split.get(s, 0), by_split.get(s, 0)]
                                                     for s in ("train", "val", "test")])
     lines += ["", "## Per cage", ""]
     rows = []
@@ -300,7 +243,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
                      f"{record['force_constant']:.1f}" if record else "", splits[cage.cage_id], len(cage_frames),
                      f"{relaxed_gap[0]:.3f}" if relaxed_gap else "",
                      f"{min(gaps):.3f} - {max(gaps):.3f}" if gaps else ""])
-    lines += _table(["cage", "atoms", "IPR", "pentagon adjacencies", "point group", "k (eV/A^2)", "split", "frames",
+    lines += jobs.markdown_table(["cage", "atoms", "IPR", "pentagon adjacencies", "point group", "k (eV/A^2)", "split", "frames",
                      "gap relaxed (eV)", "gap range (eV)"], rows)
     lines += ["", "## Licence and reuse", "",
               "Generated by the script above from bond graphs made by buckygen (Brinkmann, Goedgebeur, McKay; "
@@ -313,14 +256,9 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N planned frames (a trial)")
+    parser = jobs.argument_parser(__doc__, DEFAULT_CACHE, limit_help="only the first N planned frames (a trial)",
+                                  workers_help="parallel worker processes (one cage each)")
     parser.add_argument("--cages", nargs="*", default=None, help="only these cage ids (default: the catalogue)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (one cage each)")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="results cache folder")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="write the data file and datasheet here instead of assets/data and docs")
-    parser.add_argument("--write-only", action="store_true", help="only write the outputs from the cache")
     args = parser.parse_args(argv)
 
     cages = fl.cage_catalogue()
@@ -334,8 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.write_only:
         run(cages, plan, args.cache, args.workers)
     relaxed, frames, splits = collect(cages, plan, args.cache)
-    data_path = (args.output_dir / DEFAULT_DATA.name) if args.output_dir else DEFAULT_DATA
-    sheet_path = (args.output_dir / DEFAULT_SHEET.name) if args.output_dir else DEFAULT_SHEET
+    data_path, sheet_path = (jobs.output_path(args.output_dir, p) for p in (DEFAULT_DATA, DEFAULT_SHEET))
     for cage in cages:
         splits.setdefault(cage.cage_id, fl.cage_splits([cage.cage_id])[cage.cage_id])
     n = write_dataset(relaxed, frames, splits, data_path)

