@@ -16,8 +16,6 @@ ISOVALUES = [0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
 # Also set here: on a fresh server Streamlit may run this file directly for a /Explore link
 # (pages/ folder convention) before app.py's st.navigation has taken over.
 st.set_page_config(page_title="Explore a molecule · SCANN Studio", layout="wide")
-sup.init_state({f"{P}_structure": None, f"{P}_source": "", f"{P}_error": None,
-                f"{P}_gallery_loaded": None, f"{P}_upload_id": None})
 st.title("Explore a molecule")
 
 # ----------------------------------------------------------------------------- structure input
@@ -26,37 +24,8 @@ gallery = sup.gallery_options(entries)
 notes = {e.key: str(getattr(e, "note", "") or "") for e in entries}
 with st.sidebar:
     st.header("Structure")
-    kinds = (["Gallery"] if gallery else []) + ["SMILES", "Upload a file"]
-    kind = st.radio("Structure from", kinds, key=f"{P}_input", horizontal=True)
-    if kind == "Gallery":
-        title = st.selectbox("Gallery molecule", list(gallery), key=f"{P}_gallery")
-        if title is not None and gallery[title] != st.session_state[f"{P}_gallery_loaded"]:
-            st.session_state[f"{P}_gallery_loaded"] = gallery[title]
-            source = " · ".join(x for x in (f"gallery: {title}", notes.get(gallery[title], "")) if x)
-            sup.load_into_state(P, sup.load_gallery, gallery[title], source=source)
-    elif kind == "SMILES":
-        smiles = st.text_input("SMILES", key=f"{P}_smiles", placeholder="e.g. Cc1c[nH]c(=O)[nH]c1=O")
-        if st.button("Build 3D structure", key=f"{P}_smiles_go"):
-            with st.spinner("Embedding and relaxing the molecule..."):
-                if sup.load_into_state(P, sup.parse_smiles, smiles, source=f"SMILES: `{smiles}`"):
-                    st.session_state[f"{P}_gallery_loaded"] = None  # back to Gallery reloads its choice
-    else:
-        upload = st.file_uploader("Structure file", key=f"{P}_upload",
-                                  help="xyz, extxyz, sdf, mol, pdb, cif, POSCAR / CONTCAR or .vasp")
-        if upload is not None and upload.file_id != st.session_state[f"{P}_upload_id"]:
-            st.session_state[f"{P}_upload_id"] = upload.file_id
-            if sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
-                                   source=f"upload: `{upload.name}`"):
-                st.session_state[f"{P}_gallery_loaded"] = None
-
-if gallery_problem:
-    st.warning(gallery_problem)
-if st.session_state[f"{P}_error"]:
-    st.error(st.session_state[f"{P}_error"])
-structure = st.session_state[f"{P}_structure"]
-if structure is None:
-    st.info("Choose a gallery molecule, type a SMILES string or upload a structure file (sidebar).")
-    st.stop()
+    sup.structure_input(P, gallery, smiles_example="Cc1c[nH]c(=O)[nH]c1=O", notes=notes, horizontal=True)
+structure = sup.loaded_structure(P, gallery_problem)
 
 # ----------------------------------------------------------------------------- prediction
 names, models_problem = sup.list_models()
@@ -67,8 +36,6 @@ with st.sidebar:
     if prop is None:
         st.caption("No trained model installed.")
 
-st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
-st.caption(st.session_state[f"{P}_source"])
 result, error = (None, None)
 if prop is None:
     st.warning(models_problem or "No trained model is installed yet, so there is no prediction and no GA to show.")

@@ -12,8 +12,7 @@ PERMUTATIONS = [64, 128, 256, 512]
 VIEW_HEIGHT = 380
 
 st.set_page_config(page_title="Attention vs attribution · SCANN Studio", layout="wide")
-sup.init_state({f"{P}_structure": None, f"{P}_source": "", f"{P}_error": None,
-                f"{P}_gallery_loaded": None, f"{P}_upload_id": None, f"{P}_go": None})
+sup.init_state({f"{P}_go": None})
 st.title("Attention vs attribution")
 st.markdown(
     "Is the model's **global attention (GA)** where its prediction comes from? Three attributions answer "
@@ -29,33 +28,13 @@ gallery = sup.gallery_options(entries)
 explore_structure = st.session_state.get(f"{EXPLORE}_structure")
 with st.sidebar:
     st.header("Structure")
-    kinds = ([FROM_EXPLORE] if explore_structure is not None else []) + (["Gallery"] if gallery else []) \
-        + ["SMILES", "Upload a file"]
-    kind = st.radio("Structure from", kinds, key=f"{P}_input")
+    kind = sup.structure_input(P, gallery, smiles_example="CC=O",
+                               first_kinds=[FROM_EXPLORE] if explore_structure is not None else [])
     if kind == FROM_EXPLORE:
         st.session_state[f"{P}_structure"] = explore_structure
         st.session_state[f"{P}_source"] = f"from Explore · {st.session_state.get(f'{EXPLORE}_source', '')}"
         st.session_state[f"{P}_error"] = None
         st.session_state[f"{P}_gallery_loaded"] = None
-    elif kind == "Gallery":
-        title = st.selectbox("Gallery molecule", list(gallery), key=f"{P}_gallery")
-        if title is not None and gallery[title] != st.session_state[f"{P}_gallery_loaded"]:
-            st.session_state[f"{P}_gallery_loaded"] = gallery[title]
-            sup.load_into_state(P, sup.load_gallery, gallery[title], source=f"gallery: {title}")
-    elif kind == "SMILES":
-        smiles = st.text_input("SMILES", key=f"{P}_smiles", placeholder="e.g. CC=O")
-        if st.button("Build 3D structure", key=f"{P}_smiles_go"):
-            with st.spinner("Embedding and relaxing the molecule..."):
-                if sup.load_into_state(P, sup.parse_smiles, smiles, source=f"SMILES: `{smiles}`"):
-                    st.session_state[f"{P}_gallery_loaded"] = None
-    else:
-        upload = st.file_uploader("Structure file", key=f"{P}_upload",
-                                  help="xyz, extxyz, sdf, mol, pdb, cif, POSCAR / CONTCAR or .vasp")
-        if upload is not None and upload.file_id != st.session_state[f"{P}_upload_id"]:
-            st.session_state[f"{P}_upload_id"] = upload.file_id
-            if sup.load_into_state(P, sup.parse_upload, upload.getvalue(), upload.name,
-                                   source=f"upload: `{upload.name}`"):
-                st.session_state[f"{P}_gallery_loaded"] = None
 
     st.header("Model")
     names, models_problem = sup.list_models()
@@ -67,16 +46,7 @@ with st.sidebar:
                               "structures of up to 14 atoms get exact values.")
     cmap = st.selectbox("Colour map", list(viz.COLORMAPS), key=f"{P}_cmap")
 
-if gallery_problem:
-    st.warning(gallery_problem)
-if st.session_state[f"{P}_error"]:
-    st.error(st.session_state[f"{P}_error"])
-structure = st.session_state[f"{P}_structure"]
-if structure is None:
-    st.info("Choose a gallery molecule, type a SMILES string or upload a structure file (sidebar).")
-    st.stop()
-st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
-st.caption(st.session_state[f"{P}_source"])
+structure = sup.loaded_structure(P, gallery_problem)
 if choice is None:
     st.warning(models_problem or "No trained model is installed yet, so there is nothing to explain.")
     st.stop()

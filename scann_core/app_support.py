@@ -47,6 +47,7 @@ __all__ = [
     "load_gallery",
     "load_into_state",
     "load_predictor",
+    "loaded_structure",
     "mae_table",
     "model_card_rows",
     "lookup_reference",
@@ -59,6 +60,7 @@ __all__ = [
     "run_reference",
     "render_viewer",
     "shapley_description",
+    "structure_input",
     "structure_key",
     "structure_metric_table",
     "table_csv",
@@ -406,6 +408,65 @@ def render_viewer(html: str, height: int) -> None:
         import streamlit.components.v1 as components
 
         components.html(html, height=int(height) + 16, scrolling=False)
+
+
+# ----------------------------------------------------------------------------- structure input
+
+
+def structure_input(prefix: str, gallery: dict[str, str], *, smiles_example: str,
+                    notes: dict[str, str] | None = None, first_kinds: Sequence[str] = (),
+                    horizontal: bool = False) -> str:
+    """The "Structure from" widgets of a page's sidebar (call inside ``st.sidebar``).
+
+    A radio of ``first_kinds``, then "Gallery" (when ``gallery``, title -> key, has entries),
+    "SMILES" and "Upload a file"; the chosen gallery molecule (its source text with
+    ``notes[key]`` when there is one), built SMILES or new upload is loaded into the
+    ``prefix`` session state (see :func:`load_into_state`). Returns the chosen kind, so that
+    the page handles its own ``first_kinds``.
+    """
+    init_state({f"{prefix}_structure": None, f"{prefix}_source": "", f"{prefix}_error": None,
+                f"{prefix}_gallery_loaded": None, f"{prefix}_upload_id": None})
+    kinds = [*first_kinds, *(["Gallery"] if gallery else []), "SMILES", "Upload a file"]
+    kind = st.radio("Structure from", kinds, key=f"{prefix}_input", horizontal=horizontal)
+    if kind == "Gallery":
+        title = st.selectbox("Gallery molecule", list(gallery), key=f"{prefix}_gallery")
+        if title is not None and gallery[title] != st.session_state[f"{prefix}_gallery_loaded"]:
+            st.session_state[f"{prefix}_gallery_loaded"] = gallery[title]
+            note = (notes or {}).get(gallery[title], "")
+            source = " · ".join(x for x in (f"gallery: {title}", note) if x)
+            load_into_state(prefix, load_gallery, gallery[title], source=source)
+    elif kind == "SMILES":
+        smiles = st.text_input("SMILES", key=f"{prefix}_smiles", placeholder=f"e.g. {smiles_example}")
+        if st.button("Build 3D structure", key=f"{prefix}_smiles_go"):
+            with st.spinner("Embedding and relaxing the molecule..."):
+                if load_into_state(prefix, parse_smiles, smiles, source=f"SMILES: `{smiles}`"):
+                    st.session_state[f"{prefix}_gallery_loaded"] = None  # back to Gallery reloads its choice
+    elif kind == "Upload a file":
+        upload = st.file_uploader("Structure file", key=f"{prefix}_upload",
+                                  help="xyz, extxyz, sdf, mol, pdb, cif, POSCAR / CONTCAR or .vasp")
+        if upload is not None and upload.file_id != st.session_state[f"{prefix}_upload_id"]:
+            st.session_state[f"{prefix}_upload_id"] = upload.file_id
+            if load_into_state(prefix, parse_upload, upload.getvalue(), upload.name,
+                               source=f"upload: `{upload.name}`"):
+                st.session_state[f"{prefix}_gallery_loaded"] = None
+    return kind
+
+
+def loaded_structure(prefix: str, gallery_problem: str | None) -> "Structure":
+    """The structure in the ``prefix`` session state, shown as a subheader with its source
+    below, after the gallery problem and the last loading error; without a structure, a hint
+    and ``st.stop()``."""
+    if gallery_problem:
+        st.warning(gallery_problem)
+    if st.session_state[f"{prefix}_error"]:
+        st.error(st.session_state[f"{prefix}_error"])
+    structure = st.session_state[f"{prefix}_structure"]
+    if structure is None:
+        st.info("Choose a gallery molecule, type a SMILES string or upload a structure file (sidebar).")
+        st.stop()
+    st.subheader(f"{structure.formula} · {structure.n_atoms} atoms")
+    st.caption(st.session_state[f"{prefix}_source"])
+    return structure
 
 
 # ----------------------------------------------------------------------------- models page

@@ -16,15 +16,9 @@ The full run (9 configurations, 54 trajectories of 370 MD steps, 1,512 snapshots
 """
 from __future__ import annotations
 
-import argparse
-import gzip
-import importlib.metadata
-import io
-import json
 import os
 import sys
 import time
-import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -36,12 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from scann_core.data import jobs  # noqa: E402
 from scann_core.data import pt_graphene as pg  # noqa: E402
+from scann_core.data.jobs import quiet_torch  # noqa: E402
 from scann_core.data.smfe12 import CHGNET_MODEL  # noqa: E402
+from scann_core.paths import cache_dir  # noqa: E402
 from scann_core.references import deformation as dref  # noqa: E402
 from scann_core.structure import Structure  # noqa: E402
 
-from scann_core.paths import cache_dir  # noqa: E402
 DEFAULT_CACHE = cache_dir("pt_graphene")
 DEFAULT_DATA = ROOT / "assets" / "data" / "pt_graphene.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_PT_GRAPHENE.md"
@@ -50,43 +46,11 @@ SETTINGS = {"model": CHGNET_MODEL, "lattice_a": pg.LATTICE_A, "c": pg.C_LENGTH, 
             "equilibration": pg.EQUILIBRATION_STEPS, "interval": pg.SNAPSHOT_INTERVAL}
 
 
-def _quiet_torch(threads: int = 1) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-    warnings.filterwarnings("ignore")
-
-
 # ----------------------------------------------------------------------------- cache
 
 def read_jsonl(path: Path, key: str) -> dict[str, dict]:
     """Records with these settings, by ``key`` (a torn last line is ignored; later records win)."""
-    done: dict[str, dict] = {}
-    if not path.exists():
-        return done
-    with path.open() as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("settings") == SETTINGS:
-                done[record[key]] = record
-    return done
-
-
-def _open_append(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-        with path.open("a") as handle:
-            handle.write("\n")
-    return path.open("a")
-
-
-def _append(handle, record: dict) -> None:
-    handle.write(json.dumps(record) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
+    return jobs.read_log(path, key, {"settings": SETTINGS})
 
 
 # ----------------------------------------------------------------------------- work
@@ -128,13 +92,9 @@ def run_trajectory(config: dict, trajectory: pg.Trajectory, n_snapshots: int) ->
     }
 
 
-def _init_worker() -> None:
-    _quiet_torch(1)
-
-
 def _work(task: tuple[str, dict | None, list[tuple[pg.Trajectory, int]]]) -> tuple[dict, bool, list[dict]]:
     """One configuration: relax it when not cached, then run its missing trajectories."""
-    _quiet_torch(1)
+    quiet_torch(1)
     cluster, cached, trajectories = task
     config = cached if cached is not None else relax_config(cluster)
     return config, cached is None, [run_trajectory(config, t, n) for t, n in trajectories]
@@ -156,80 +116,50 @@ def run(plan: list[tuple[pg.Trajectory, int]], cache: Path, workers: int) -> Non
     if not tasks:
         return
     started, n_done = time.perf_counter(), 0
-    with _open_append(config_file) as configs_out, _open_append(traj_file) as traj_out:
-        if workers <= 1:
-            _quiet_torch(1)
-            stream, pool = map(_work, tasks), None
-        else:
-            import multiprocessing as mp
-
-            pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker)
-            stream = pool.imap_unordered(_work, tasks, chunksize=1)
-        try:
-            for config, new, trajectories in stream:
-                if new:
-                    _append(configs_out, config)
-                    print(f"{config['cluster']}: relaxed in {config['seconds']:.0f} s"
-                          f"{'' if config['converged'] else ' (NOT CONVERGED)'}, static deformation energy "
-                          f"{config['static_deformation_energy']:.3f} eV", flush=True)
-                for record in trajectories:
-                    _append(traj_out, record)
-                    n = len(record["snapshots"])
-                    n_done += n
-                    print(f"  {record['traj_id']}: {n} snapshots, {record['seconds'] / n:.1f} s per snapshot; "
-                          f"{n_done}/{n_todo} in {time.perf_counter() - started:.0f} s", flush=True)
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+    with jobs.open_log(config_file) as configs_out, jobs.open_log(traj_file) as traj_out, \
+            jobs.pool_results(_work, tasks, workers, quiet_torch, (1,)) as stream:
+        for config, new, trajectories in stream:
+            if new:
+                jobs.append_record(configs_out, config)
+                print(f"{config['cluster']}: relaxed in {config['seconds']:.0f} s"
+                      f"{'' if config['converged'] else ' (NOT CONVERGED)'}, static deformation energy "
+                      f"{config['static_deformation_energy']:.3f} eV", flush=True)
+            for record in trajectories:
+                jobs.append_record(traj_out, record)
+                n = len(record["snapshots"])
+                n_done += n
+                print(f"  {record['traj_id']}: {n} snapshots, {record['seconds'] / n:.1f} s per snapshot; "
+                      f"{n_done}/{n_todo} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 # ----------------------------------------------------------------------------- outputs
 
 def write_dataset(configs: dict, records: list[tuple[dict, int]], splits: dict[str, str], path: Path) -> int:
     """Gzipped extended XYZ of the carbon sheets (Pt removed), one snapshot per structure."""
-    import ase.io
-
     from scann_core.io import structure_to_ase
 
-    flat = pg.graphene_sheet()
-    buffer = io.StringIO()
-    written = 0
-    for record, n in records:
-        start = config_structure(configs[record["cluster"]])
-        for snap in record["snapshots"][:n]:
-            full = start.with_positions(np.array(snap["positions"]))
-            sheet = pg.carbon_sheet(full)
-            refs = dref.carbon_references(sheet, flat, site_energies=False)
-            atoms = structure_to_ase(sheet)
-            for key in ("bond_elongation", "height", "curvature"):
-                atoms.new_array(key, refs[key])
-            atoms.new_array("site_energy", np.array(snap["site_energy"]))
-            atoms.info.update({
-                "traj_id": record["traj_id"], "cluster": record["cluster"], "n_pt": int(record["n_pt"]),
-                "temperature": float(record["temperature"]), "seed": int(record["seed"]),
-                "snapshot": int(snap["index"]), "time_fs": float(snap["step"] * pg.TIMESTEP_FS),
-                "deformation_energy_ev": float(snap["deformation_energy"]), "split": splits[record["traj_id"]],
-                "pt_positions": pg.pt_positions(full).ravel(), "pt_side": "+z",
-            })
-            ase.io.write(buffer, atoms, format="extxyz")
-            written += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
-        handle.write(buffer.getvalue().encode())
-    return written
+    def structures():
+        flat = pg.graphene_sheet()
+        for record, n in records:
+            start = config_structure(configs[record["cluster"]])
+            for snap in record["snapshots"][:n]:
+                full = start.with_positions(np.array(snap["positions"]))
+                sheet = pg.carbon_sheet(full)
+                refs = dref.carbon_references(sheet, flat, site_energies=False)
+                atoms = structure_to_ase(sheet)
+                for key in ("bond_elongation", "height", "curvature"):
+                    atoms.new_array(key, refs[key])
+                atoms.new_array("site_energy", np.array(snap["site_energy"]))
+                atoms.info.update({
+                    "traj_id": record["traj_id"], "cluster": record["cluster"], "n_pt": int(record["n_pt"]),
+                    "temperature": float(record["temperature"]), "seed": int(record["seed"]),
+                    "snapshot": int(snap["index"]), "time_fs": float(snap["step"] * pg.TIMESTEP_FS),
+                    "deformation_energy_ev": float(snap["deformation_energy"]), "split": splits[record["traj_id"]],
+                    "pt_positions": pg.pt_positions(full).ravel(), "pt_side": "+z",
+                })
+                yield atoms
 
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
+    return jobs.write_extxyz_gz(structures(), path)
 
 
 def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, records: list[tuple[dict, int]],
@@ -274,9 +204,10 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
         "2. Configurations (Pt-Pt 2.55 A to start): " + "; ".join(f"`{k}`: {v[1]}" for k, v in pg.CLUSTERS.items())
         + f". Each is relaxed at fixed cell (ASE FIRE, CHGNet forces, fmax {pg.RELAX_FMAX} eV/A, at most "
         f"{pg.RELAX_STEPS} steps).",
-        f"3. MD: ASE {_version('ase')} Langevin, CHGNet {CHGNET_MODEL} (`chgnet` {_version('chgnet')}) energy and "
-        f"forces, fixed cell, time step {pg.TIMESTEP_FS} fs, friction {pg.FRICTION_PER_FS} 1/fs, centre of mass "
-        "fixed (ASE FixCom), Maxwell-Boltzmann start velocities from the trajectory's seed; temperatures "
+        f"3. MD: ASE {jobs.package_version('ase')} Langevin, CHGNet {CHGNET_MODEL} "
+        f"(`chgnet` {jobs.package_version('chgnet')}) energy and forces, fixed cell, time step {pg.TIMESTEP_FS} fs, "
+        f"friction {pg.FRICTION_PER_FS} 1/fs, centre of mass fixed (ASE FixCom), Maxwell-Boltzmann start "
+        "velocities from the trajectory's seed; temperatures "
         f"{', '.join(f'{t:g}' for t in pg.TEMPERATURES)} K, velocity seeds {', '.join(map(str, pg.SEEDS))}. "
         f"Snapshots every {pg.SNAPSHOT_INTERVAL} steps after {pg.EQUILIBRATION_STEPS} steps of equilibration, "
         f"{pg.SNAPSHOTS} per trajectory. Consecutive snapshots of a trajectory are correlated.",
@@ -293,42 +224,37 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
         "temperatures or seeds can sit in other splits (they start from the same relaxed geometry).",
         "",
     ]
-    lines += _table(["split", "trajectories", "snapshots"],
-                    [[s, traj_by_split.get(s, 0), by_split.get(s, 0)] for s in ("train", "val", "test")])
+    lines += jobs.markdown_table(["split", "trajectories", "snapshots"],
+                                 [[s, traj_by_split.get(s, 0), by_split.get(s, 0)] for s in ("train", "val", "test")])
     lines += ["", "## Configurations (relaxed, 0 K)", ""]
-    lines += _table(["configuration", "Pt", "converged", "lowest Pt above mean sheet plane (A)",
-                     "static deformation energy (eV)"],
-                    [[f"`{c}`", r["n_pt"], "yes" if r["converged"] else "no", f"{r['pt_height']:.2f}",
-                      f"{r['static_deformation_energy']:.3f}"] for c, r in configs.items()])
+    lines += jobs.markdown_table(["configuration", "Pt", "converged", "lowest Pt above mean sheet plane (A)",
+                                  "static deformation energy (eV)"],
+                                 [[f"`{c}`", r["n_pt"], "yes" if r["converged"] else "no", f"{r['pt_height']:.2f}",
+                                   f"{r['static_deformation_energy']:.3f}"] for c, r in configs.items()])
     lines += ["", "## Labels per temperature", ""]
     rows = []
     for t in sorted({r["temperature"] for r, _ in snaps}):
         e = np.array([s["deformation_energy"] for r, s in snaps if r["temperature"] == t])
         rows.append([f"{t:g}", len(e), f"{e.min():.3f}", f"{e.mean():.3f}", f"{e.max():.3f}"])
-    lines += _table(["T (K)", "snapshots", "min (eV)", "mean (eV)", "max (eV)"], rows)
+    lines += jobs.markdown_table(["T (K)", "snapshots", "min (eV)", "mean (eV)", "max (eV)"], rows)
     lines += ["", f"All snapshots: mean {np.mean(energies):.3f} eV, {int((energies < 0).sum()) if snaps else 0} "
               "below zero.", "", "## Per trajectory", ""]
-    lines += _table(["trajectory", "split", "snapshots", "mean label (eV)"],
-                    [[f"`{r['traj_id']}`", splits[r["traj_id"]], n,
-                      f"{np.mean([s['deformation_energy'] for s in r['snapshots'][:n]]):.3f}"] for r, n in records])
+    lines += jobs.markdown_table(["trajectory", "split", "snapshots", "mean label (eV)"],
+                                 [[f"`{r['traj_id']}`", splits[r["traj_id"]], n,
+                                   f"{np.mean([s['deformation_energy'] for s in r['snapshots'][:n]]):.3f}"]
+                                  for r, n in records])
     lines += ["", "## Licence and reuse", "",
               "Generated by the script above from structures built in code; no external structure data. CHGNet "
               "(BSD-3-Clause) and its pretrained weights are by Deng et al., Nat. Mach. Intell. 5, 1031 (2023).", ""]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    jobs.write_lines(path, lines)
 
 
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N planned snapshots (a trial)")
+    parser = jobs.argument_parser(__doc__, DEFAULT_CACHE, limit_help="only the first N planned snapshots (a trial)",
+                                  workers_help="parallel worker processes (one configuration each)")
     parser.add_argument("--clusters", nargs="*", default=None, help="only these configurations")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (one configuration each)")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="results cache folder")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="write the data file and datasheet here instead of assets/data and docs")
-    parser.add_argument("--write-only", action="store_true", help="only write the outputs from the cache")
     args = parser.parse_args(argv)
 
     trajectories = pg.trajectory_plan(args.clusters or tuple(pg.CLUSTERS))
@@ -341,14 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         left = None if left is None else left - n
     if not args.write_only:
         run(plan, args.cache, args.workers)
-    _quiet_torch(1)
+    quiet_torch(1)
     configs = read_jsonl(args.cache / "configs.jsonl", "cluster")
     done = read_jsonl(args.cache / "trajectories.jsonl", "traj_id")
     records = [(done[t.traj_id], n) for t, n in plan if len(done.get(t.traj_id, {}).get("snapshots", ())) >= n]
     splits = pg.trajectory_splits(t.traj_id for t in pg.trajectory_plan())
     configs = {c: configs[c] for c in dict.fromkeys(t.cluster for t, _ in plan) if c in configs}
-    data_path = (args.output_dir / DEFAULT_DATA.name) if args.output_dir else DEFAULT_DATA
-    sheet_path = (args.output_dir / DEFAULT_SHEET.name) if args.output_dir else DEFAULT_SHEET
+    data_path, sheet_path = (jobs.output_path(args.output_dir, p) for p in (DEFAULT_DATA, DEFAULT_SHEET))
     n = write_dataset(configs, records, splits, data_path)
     write_datasheet(plan, configs, records, splits, sheet_path, data_path)
     print(f"wrote {n} snapshots to {data_path} and the datasheet to {sheet_path}.")

@@ -17,15 +17,9 @@ The full run (about 2,000 relaxations of 26 atoms, some seconds each) takes hour
 """
 from __future__ import annotations
 
-import argparse
-import gzip
-import importlib.metadata
-import io
 import json
-import os
 import sys
 import time
-import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -35,13 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scann_core.data import smfe12  # noqa: E402
+from scann_core.data import jobs, smfe12  # noqa: E402
+from scann_core.data.jobs import quiet_torch  # noqa: E402
 from scann_core.data.smfe12 import (  # noqa: E402
     CHGNET_MODEL, FMAX, SUBSTITUENTS, Configuration, all_configurations, build_structure,
     formation_energy_per_atom, relax_chgnet, relax_references, sm_polymorph_energies)
+from scann_core.paths import cache_dir  # noqa: E402
 from scann_core.structure import Structure  # noqa: E402
 
-from scann_core.paths import cache_dir  # noqa: E402
 DEFAULT_CACHE = cache_dir("smfe12")
 DEFAULT_DATA = ROOT / "assets" / "data" / "smfe12.extxyz.gz"
 DEFAULT_SHEET = ROOT / "docs" / "DATASHEET_SMFE12.md"
@@ -55,20 +50,13 @@ def _settings(fmax: float, steps: int) -> dict:
     return {"fmax_threshold": fmax, "max_steps": steps, "model": CHGNET_MODEL}
 
 
-def _quiet_torch(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-    warnings.filterwarnings("ignore")
-
-
 # ----------------------------------------------------------------------------- relaxations
 
 _WORKER: dict = {}
 
 
 def _init_worker(threads: int, fmax: float, steps: int) -> None:
-    _quiet_torch(threads)
+    quiet_torch(threads)
     _WORKER.update(fmax=fmax, steps=steps)
     smfe12.chgnet_model()
 
@@ -90,25 +78,7 @@ def _relax_one(config: Configuration) -> dict:
 
 def read_results(path: Path, fmax: float, steps: int) -> dict[str, dict]:
     """Finished relaxations in the results file with these settings (a torn last line is ignored)."""
-    done: dict[str, dict] = {}
-    if not path.exists():
-        return done
-    wanted = _settings(fmax, steps)
-    with path.open() as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if all(record.get(k) == v for k, v in wanted.items()):
-                done[record["config_id"]] = record
-    return done
-
-
-def _append(handle, record: dict) -> None:
-    handle.write(json.dumps(record) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
+    return jobs.read_log(path, "config_id", _settings(fmax, steps))
 
 
 def run_relaxations(configs: list[Configuration], results: Path, *, workers: int, threads: int, fmax: float,
@@ -119,33 +89,15 @@ def run_relaxations(configs: list[Configuration], results: Path, *, workers: int
           f"({workers} worker(s) x {threads} thread(s)).", flush=True)
     if not todo:
         return
-    results.parent.mkdir(parents=True, exist_ok=True)
-    # a file that ends without a newline (killed mid-write) would glue the next record onto the torn line
-    if results.exists() and results.stat().st_size and not results.read_bytes().endswith(b"\n"):
-        with results.open("a") as handle:
-            handle.write("\n")
     started = time.perf_counter()
-    with results.open("a") as handle:
-        if workers <= 1:
-            _init_worker(threads, fmax, steps)
-            stream = map(_relax_one, todo)
-            pool = None
-        else:
-            import multiprocessing as mp
-
-            pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(threads, fmax, steps))
-            stream = pool.imap_unordered(_relax_one, todo, chunksize=1)
-        try:
-            for k, record in enumerate(stream, 1):
-                _append(handle, record)
-                rate = (time.perf_counter() - started) / k
-                print(f"[{k}/{len(todo)}] {record['config_id']}: E = {record['energy']:.4f} eV, "
-                      f"fmax {record['fmax']:.3f}{'' if record['converged'] else ' NOT CONVERGED'}, "
-                      f"{record['seconds']:.1f} s; about {rate * (len(todo) - k) / 60:.0f} min left", flush=True)
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+    with jobs.open_log(results) as handle, \
+            jobs.pool_results(_relax_one, todo, workers, _init_worker, (threads, fmax, steps)) as stream:
+        for k, record in enumerate(stream, 1):
+            jobs.append_record(handle, record)
+            rate = (time.perf_counter() - started) / k
+            print(f"[{k}/{len(todo)}] {record['config_id']}: E = {record['energy']:.4f} eV, "
+                  f"fmax {record['fmax']:.3f}{'' if record['converged'] else ' NOT CONVERGED'}, "
+                  f"{record['seconds']:.1f} s; about {rate * (len(todo) - k) / 60:.0f} min left", flush=True)
 
 
 def load_references(path: Path, *, threads: int, fmax: float, steps: int) -> dict[str, dict]:
@@ -155,7 +107,7 @@ def load_references(path: Path, *, threads: int, fmax: float, steps: int) -> dic
         cached = json.loads(path.read_text())
         if cached.get("settings") == settings:
             return cached["references"]
-    _quiet_torch(threads)
+    quiet_torch(threads)
     references = relax_references(fmax=fmax, steps=steps)
     references["Sm"]["polymorphs"] = sm_polymorph_energies(fmax=fmax, steps=steps)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,48 +129,38 @@ def write_dataset(records: list[dict], references: dict[str, dict], path: Path) 
     multiplicity, energy (eV, total; ASE's reader moves it to ``atoms.get_potential_energy()``),
     energy_per_atom, formation_energy_per_atom (eV/atom), converged, fmax (eV/A).
     """
-    import ase.io
-
     from scann_core.io import structure_to_ase
 
-    buffer = io.StringIO()
-    written = 0
-    for record in records:
-        if not record["converged"]:
-            continue
-        structure = Structure(record["numbers"], record["positions"], record["cell"], (True, True, True),
-                              record["config_id"])
-        atoms = structure_to_ase(structure)
-        n = structure.n_atoms
-        atoms.info.update({
-            "config_id": record["config_id"], "kind": record["kind"],
-            "substituents": _substituents(record) or "none", "elements": ",".join(record["elements"]) or "none",
-            "a": int(record["a"]), "sites": ",".join(record["sites"]) or "none",
-            "atom_indices": ",".join(map(str, record["atom_indices"])) or "none",
-            "multiplicity": int(record["multiplicity"]), "energy": float(record["energy"]),
-            "energy_per_atom": float(record["energy"]) / n,
-            "formation_energy_per_atom": formation_energy_per_atom(record["energy"], structure, references),
-            "converged": bool(record["converged"]), "fmax": float(record["fmax"]),
-        })
-        ase.io.write(buffer, atoms, format="extxyz")
-        written += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
-        handle.write(buffer.getvalue().encode())
-    return written
+    def structures():
+        for record in records:
+            if not record["converged"]:
+                continue
+            structure = Structure(record["numbers"], record["positions"], record["cell"], (True, True, True),
+                                  record["config_id"])
+            atoms = structure_to_ase(structure)
+            atoms.info.update({
+                "config_id": record["config_id"], "kind": record["kind"],
+                "substituents": _substituents(record) or "none", "elements": ",".join(record["elements"]) or "none",
+                "a": int(record["a"]), "sites": ",".join(record["sites"]) or "none",
+                "atom_indices": ",".join(map(str, record["atom_indices"])) or "none",
+                "multiplicity": int(record["multiplicity"]), "energy": float(record["energy"]),
+                "energy_per_atom": float(record["energy"]) / structure.n_atoms,
+                "formation_energy_per_atom": formation_energy_per_atom(record["energy"], structure, references),
+                "converged": bool(record["converged"]), "fmax": float(record["fmax"]),
+            })
+            yield atoms
+
+    return jobs.write_extxyz_gz(structures(), path)
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
-    return lines
+def _tally(records: list[dict], row, column) -> tuple[dict, dict]:
+    """Relaxed and converged counts of ``records``, by ``row(record)`` then ``column(record)``."""
+    relaxed: dict = defaultdict(Counter)
+    converged: dict = defaultdict(Counter)
+    for r in records:
+        relaxed[row(r)][column(r)] += 1
+        converged[row(r)][column(r)] += int(r["converged"])
+    return relaxed, converged
 
 
 def write_datasheet(configs: list[Configuration], records: list[dict], references: dict[str, dict], path: Path,
@@ -272,10 +214,10 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
         f"without replacement), and {N_MIXED} distinct mixed classes for each of the 21 pairs of different "
         "substituents (patterns XY, XXY, XYY in turn, random sites, de-duplicated by canonical form). "
         "The pure parent cell is included once.",
-        f"4. Relaxation: CHGNet {CHGNET_MODEL} (`chgnet` {_version('chgnet')}, weights shipped in the wheel, "
-        f"CPU), ASE {_version('ase')} FIRE on a FrechetCellFilter (positions and cell free), fmax = {fmax} "
-        f"eV/A on the filter's generalised forces (atomic forces and cell gradient), at most {steps} steps. "
-        "CHGNet takes no magnetic moments as input; magnetism enters only through its training data.",
+        f"4. Relaxation: CHGNet {CHGNET_MODEL} (`chgnet` {jobs.package_version('chgnet')}, weights shipped in the "
+        f"wheel, CPU), ASE {jobs.package_version('ase')} FIRE on a FrechetCellFilter (positions and cell free), "
+        f"fmax = {fmax} eV/A on the filter's generalised forces (atomic forces and cell gradient), at most {steps} "
+        "steps. CHGNet takes no magnetic moments as input; magnetism enters only through its training data.",
         "5. Formation energy per atom: E_f = (E - sum_el n_el mu_el) / N with mu_el the CHGNet energy "
         "per atom of the relaxed elemental reference below (negative = lower in energy than the elements).",
         f"6. Script: `scripts/generate_smfe12.py` (resumable; results cached one JSON line per structure). "
@@ -285,10 +227,11 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
         "## Elemental references (CHGNet, relaxed with the same settings)",
         "",
     ]
-    lines += _table(["element", "state", "atoms in cell", "energy (eV/atom)", "volume (A^3/atom)", "converged"],
-                    [[el, ref["state"], ref["n_atoms"], f"{ref['energy_per_atom']:.4f}",
-                      f"{ref['volume_per_atom']:.2f}", "yes" if ref["converged"] else "NO"]
-                     for el, ref in references.items()])
+    lines += jobs.markdown_table(["element", "state", "atoms in cell", "energy (eV/atom)", "volume (A^3/atom)",
+                                  "converged"],
+                                 [[el, ref["state"], ref["n_atoms"], f"{ref['energy_per_atom']:.4f}",
+                                   f"{ref['volume_per_atom']:.2f}", "yes" if ref["converged"] else "NO"]
+                                  for el, ref in references.items()])
     polymorphs = references.get("Sm", {}).get("polymorphs", {})
     lines += ["", "Sm: the dhcp structure is the reference (the room-temperature ground state alpha-Sm is the "
               "9-layer Sm-type, R-3m)."]
@@ -300,12 +243,7 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
 
     # single-substituent counts per (X, a, sites)
     single = [r for r in records if r["kind"] in ("enumerated", "sampled")]
-    by_key: dict[tuple, Counter] = defaultdict(Counter)
-    ok_key: dict[tuple, Counter] = defaultdict(Counter)
-    for r in single:
-        key = (r["a"], ",".join(sorted(r["sites"])))
-        by_key[key][r["elements"][0]] += 1
-        ok_key[key][r["elements"][0]] += int(r["converged"])
+    by_key, ok_key = _tally(single, lambda r: (r["a"], ",".join(sorted(r["sites"]))), lambda r: r["elements"][0])
     lines += ["## Single-substituent configurations: converged / relaxed, per (a, sites, X)", ""]
     if by_key:
         rows = []
@@ -314,7 +252,7 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
                                             for x in SUBSTITUENTS])
         totals = ["all", ""] + [f"{sum(ok_key[k][x] for k in by_key)}/{sum(by_key[k][x] for k in by_key)}"
                                 for x in SUBSTITUENTS]
-        lines += _table(["a", "sites"] + list(SUBSTITUENTS), rows + [totals])
+        lines += jobs.markdown_table(["a", "sites"] + list(SUBSTITUENTS), rows + [totals])
     else:
         lines.append("(none relaxed yet)")
     lines.append("")
@@ -322,14 +260,11 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
     mixed = [r for r in records if r["kind"] == "mixed"]
     lines += ["## Mixed-substituent configurations: converged / relaxed, per pair and a", ""]
     if mixed:
-        pairs: dict[str, Counter] = defaultdict(Counter)
-        pairs_ok: dict[str, Counter] = defaultdict(Counter)
-        for r in mixed:
-            pairs[_substituents(r)][r["a"]] += 1
-            pairs_ok[_substituents(r)][r["a"]] += int(r["converged"])
+        pairs, pairs_ok = _tally(mixed, _substituents, lambda r: r["a"])
         a_values = sorted({r["a"] for r in mixed})
-        lines += _table(["pair"] + [f"a = {a}" for a in a_values],
-                        [[p] + [f"{pairs_ok[p][a]}/{pairs[p][a]}" for a in a_values] for p in sorted(pairs)])
+        lines += jobs.markdown_table(["pair"] + [f"a = {a}" for a in a_values],
+                                     [[p] + [f"{pairs_ok[p][a]}/{pairs[p][a]}" for a in a_values]
+                                      for p in sorted(pairs)])
     else:
         lines.append("(none relaxed yet)")
     lines.append("")
@@ -349,7 +284,7 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
             rows.append([x, len(values), f"{min(values) * 1000:.1f}", f"{np.mean(values) * 1000:.1f}",
                          f"{max(values) * 1000:.1f}"])
     if rows:
-        lines += ["", *_table(["X", "structures", "min E_f (meV/atom)", "mean E_f", "max E_f"], rows)]
+        lines += ["", *jobs.markdown_table(["X", "structures", "min E_f (meV/atom)", "mean E_f", "max E_f"], rows)]
     lines.append("")
     if failed:
         shown = ", ".join(f"`{r['config_id']}` ({r['fmax']:.3f})" for r in failed[:60])
@@ -359,23 +294,20 @@ def write_datasheet(configs: list[Configuration], records: list[dict], reference
               "Generated by the script above from the parent cell built in code; no external structure data. "
               "CHGNet (BSD-3-Clause) and its pretrained weights are by Deng et al., Nat. Mach. Intell. 5, "
               "1031 (2023).", ""]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    jobs.write_lines(path, lines)
 
 
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N configurations (a trial)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    parser = jobs.argument_parser(
+        __doc__, DEFAULT_CACHE, limit_help="only the first N configurations (a trial)",
+        workers_help="parallel worker processes",
+        output_help="write smfe12.extxyz.gz and DATASHEET_SMFE12.md here instead of assets/data and docs",
+        write_only_help="only write the outputs from the results file")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="results cache folder")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="write smfe12.extxyz.gz and DATASHEET_SMFE12.md here instead of assets/data and docs")
     parser.add_argument("--fmax", type=float, default=FMAX)
     parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--write-only", action="store_true", help="only write the outputs from the results file")
     args = parser.parse_args(argv)
 
     configs = all_configurations(n_a4=N_A4, n_mixed=N_MIXED, seed=SEED)
@@ -389,8 +321,7 @@ def main(argv: list[str] | None = None) -> int:
                         steps=args.steps)
     done = read_results(results, args.fmax, args.steps)
     records = [done[c.config_id] for c in configs if c.config_id in done]
-    data_path = (args.output_dir / DEFAULT_DATA.name) if args.output_dir else DEFAULT_DATA
-    sheet_path = (args.output_dir / DEFAULT_SHEET.name) if args.output_dir else DEFAULT_SHEET
+    data_path, sheet_path = (jobs.output_path(args.output_dir, p) for p in (DEFAULT_DATA, DEFAULT_SHEET))
     n_written = write_dataset(records, references, data_path)
     write_datasheet(configs, records, references, sheet_path, data_path, fmax=args.fmax, steps=args.steps,
                     n_written=n_written)

@@ -1,12 +1,23 @@
 """Tiny named fixtures built in code, and one tolerance table."""
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from scann_core.structure import Structure
 
 TOL = {"float64": 1e-9, "solid_angle": 1e-6}
+
+
+def load_script(name: str):
+    """``scripts/<name>.py`` imported as a module (the scripts are no package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def smfe12_structure() -> Structure:

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +12,8 @@ import pytest
 from scann_core.data import fullerenes as fl
 from scann_core.gallery import load_gallery_structure
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script
+
 # Known fullerene isomer counts (Fowler and Manolopoulos, An Atlas of Fullerenes)
 KNOWN_ALL = {20: 1, 24: 1, 26: 1, 28: 2, 30: 3, 32: 6, 50: 271, 60: 1812, 70: 8149}
 KNOWN_IPR = {60: 1, 70: 1, 72: 1, 74: 1, 76: 2, 78: 5, 80: 7, 82: 9, 84: 24}
@@ -157,18 +156,11 @@ def test_label_sign_convention():
     assert 1.0 < lumo - homo < 3.0  # GFN2-xTB gap of C60, about 1.7 eV
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("generate_fullerenes", ROOT / "scripts" / "generate_fullerenes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_outputs_from_cache(tmp_path):
     """The writers read the cache (torn last line included) and put real counts in the datasheet."""
     import ase.io
 
-    script = _script()
+    script = load_script("generate_fullerenes")
     c60 = load_gallery_structure("C60")
     cage = {"cage_id": "C60-IPR-1", "n_atoms": 60, "ipr": True, "isomer": 1, "note": "IPR",
             "pentagon_adjacencies": 0, "graph_symmetry": 120, "point_group": "Ih", "bonds_intact": True,

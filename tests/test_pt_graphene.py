@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +14,7 @@ from scann_core.data import pt_graphene as pg
 from scann_core.neighbors import voronoi_neighbors
 from scann_core.references import deformation as dref
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +128,11 @@ def test_split_is_by_trajectory():
     assert sum(v == "train" for v in splits.values()) > 0.7 * len(ids)
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("generate_pt_graphene", ROOT / "scripts" / "generate_pt_graphene.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_outputs_from_cache(tmp_path, flat):
     """The writers read the cache and write Pt-free T T F sheets with per-atom references."""
     import ase.io
 
-    script = _script()
+    script = load_script("generate_pt_graphene")
     system = pg.adsorbed_system("Pt1-top", flat)
     config = {"cluster": "Pt1-top", "n_pt": 1, "energy": -664.0, "converged": True,
               "static_deformation_energy": 0.05, "pt_height": 2.0, "seconds": 60.0,

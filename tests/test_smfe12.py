@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 from collections import Counter
 from math import comb
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +15,7 @@ from scann_core.data.smfe12 import (
     Configuration, all_configurations, build_structure, canonical_form, enumerate_configurations, fe_indices,
     fe_site_labels, formation_energy_per_atom, orbit_size, parent_cell, symmetry_operations)
 
-from conftest import smfe12_structure
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script, smfe12_structure
 
 
 @pytest.fixture(scope="module")
@@ -161,18 +157,11 @@ def test_reference_structures_build():
     assert smfe12.reference_structure("Sm", kind="Sm-type", params=(3.62, 26.2)).n_atoms == 9
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("generate_smfe12", ROOT / "scripts" / "generate_smfe12.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_outputs_from_results_file(tmp_path):
     """The writer reads a results file (torn last line included) and fills in real counts."""
     import ase.io
 
-    script = _script()
+    script = load_script("generate_smfe12")
     parent = parent_cell()
     configs = all_configurations()[:3]
     records = []

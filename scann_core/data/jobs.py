@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 __all__ = ["append_record", "argument_parser", "markdown_table", "open_log", "output_path", "package_version",
-           "pool_results", "quiet_torch", "read_log", "write_extxyz_gz"]
+           "pool_results", "quiet_torch", "read_log", "write_extxyz_gz", "write_lines"]
 
 
 # ----------------------------------------------------------------------------- results log
@@ -122,6 +122,12 @@ def package_version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    """Write ``lines`` (a datasheet) as a text file, folders made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
 
 
 def markdown_table(header: list[str], rows: list[list]) -> list[str]:

@@ -1,42 +1,7 @@
 """Quantum-chemistry references to compare global attention with (see :mod:`.orbitals`).
 
 Nothing here imports PySCF at import time; :mod:`.orbitals` imports it inside the
-functions that need it.
+functions that need it.  The package exports the public names of :mod:`.orbitals`.
 """
-from .orbitals import (
-    CUBE_KINDS,
-    DEFAULT_METHOD,
-    SHIPPED_DIR,
-    OrbitalReference,
-    OrbitalReferenceError,
-    cached_reference,
-    check_reference_input,
-    compact_cube,
-    compute_orbital_reference,
-    find_reference,
-    load_reference,
-    lowdin_level_weights,
-    parse_cube_header,
-    reference_key,
-    save_reference,
-    shipped_reference,
-)
-
-__all__ = [
-    "CUBE_KINDS",
-    "DEFAULT_METHOD",
-    "SHIPPED_DIR",
-    "OrbitalReference",
-    "OrbitalReferenceError",
-    "cached_reference",
-    "check_reference_input",
-    "compact_cube",
-    "compute_orbital_reference",
-    "find_reference",
-    "load_reference",
-    "lowdin_level_weights",
-    "parse_cube_header",
-    "reference_key",
-    "save_reference",
-    "shipped_reference",
-]
+from .orbitals import *  # noqa: F401,F403 -- the names listed in orbitals.__all__
+from .orbitals import __all__  # noqa: F401

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .viewer import SPHERE_SCALE, STICK_RADIUS, _json_for_script, _xyz_text, vendored_3dmol_js
+from .viewer import SPHERE_SCALE, STICK_RADIUS, _check_labels, _json_for_script, _viewer_page, _xyz_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from scann_core.structure import Structure
@@ -60,9 +60,7 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
         raise ValueError(f"The opacity must be between 0 and 1, not {opacity}.")
     if labels is None:
         labels = [f"{s} {i + 1}" for i, s in enumerate(structure.symbols)]
-    labels = [str(s) for s in labels]
-    if len(labels) != structure.n_atoms:
-        raise ValueError(f"Got {len(labels)} labels for {structure.n_atoms} atoms.")
+    labels = _check_labels(structure, labels)
 
     xyz = _xyz_text(structure)
     view = py3Dmol.view(width="100%", height=f"{int(height)}px", data=xyz, format="xyz", js="")
@@ -73,36 +71,16 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
     extent = float(np.linalg.norm(np.ptp(np.asarray(structure.positions), axis=0)))
     if extent < 5.0:  # zoomTo() fits at least a 5 A box: zoom in on small molecules
         view.zoom(round(min(5.0 / max(extent, 1.0), 2.0), 3))
-    body = view._make_html()
 
     digest = hashlib.sha1(json.dumps([xyz, hashlib.sha1(cube_text.encode()).hexdigest(), v, positive_color,
                                       negative_color, float(opacity), labels, int(height),
                                       background]).encode()).hexdigest()[:16]
-    uid = f"scannorb{digest}"
-    body = body.replace(f"_{view.uniqueid}", f"_{uid}")
     surfaces = [{"isoval": iso, "color": str(color), "opacity": float(opacity)}
                 for iso, color in ((v, positive_color), (-v, negative_color))]
     # the cube goes into the page once and is added twice, after py3Dmol's own commands
-    hover = f"""<script>
-$3Dmolpromise.then(function() {{
-  var viewer = viewer_{uid};
+    setup = f"""
   var cube = {_json_for_script(cube_text)};
   var surfaces = {_json_for_script(surfaces)};
   viewer.addVolumetricData(cube, "cube", surfaces[0]);
-  viewer.addVolumetricData(cube, "cube", surfaces[1]);
-  var labels = {_json_for_script(labels)};
-  viewer.setHoverable({{}}, true, function(atom, v) {{
-    if (!atom.hoverLabel) {{
-      atom.hoverLabel = v.addLabel(labels[atom.index % labels.length], {{position: {{x: atom.x, y: atom.y, z: atom.z}},
-        backgroundColor: "black", backgroundOpacity: 0.8, fontColor: "white", fontSize: 13, inFront: true}});
-    }}
-  }}, function(atom, v) {{
-    if (atom.hoverLabel) {{ v.removeLabel(atom.hoverLabel); delete atom.hoverLabel; }}
-  }});
-  viewer.render();
-}});
-</script>"""
-    head = ("<script>/* 3Dmol.js 2.5.5 (BSD-3-Clause), vendored from assets/3Dmol-min.js */\n"
-            + vendored_3dmol_js()
-            + "\n</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>\n")
-    return f'<div style="font-family: sans-serif">\n{head}{body}\n{hover}\n</div>'.replace("\r", "")
+  viewer.addVolumetricData(cube, "cube", surfaces[1]);"""
+    return _viewer_page(view, f"scannorb{digest}", labels, setup)

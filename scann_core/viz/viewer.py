@@ -190,11 +190,7 @@ def _view_html(structure, values: np.ndarray, *, data: str, fmt: str, options: d
     vmin = lo if vmin is None else float(vmin)
     vmax = hi if vmax is None else float(vmax)
     colors = colors_for(values, vmin, vmax, cmap)
-    if labels is None:
-        labels = atom_labels(structure.symbols, values)
-    labels = [str(s) for s in labels]
-    if len(labels) != structure.n_atoms:
-        raise ValueError(f"Got {len(labels)} labels for {structure.n_atoms} atoms.")
+    labels = _check_labels(structure, atom_labels(structure.symbols, values) if labels is None else labels)
 
     # js="" : the CDN address is never needed, $3Dmolpromise below is already resolved
     view = py3Dmol.view(width="100%", height=f"{int(height)}px", data=data, format=fmt,
@@ -205,18 +201,30 @@ def _view_html(structure, values: np.ndarray, *, data: str, fmt: str, options: d
                                      "sphere": {"color": color, "scale": SPHERE_SCALE}})
     for name, args in extra_cmds:
         getattr(view, name)(*args)
-    body = view._make_html()
 
     # A deterministic viewer id: the same inputs give byte-identical HTML, so Streamlit
     # does not rebuild the iframe (and reset the camera) on every rerun.
     digest = hashlib.sha1(json.dumps([data, colors, labels, fmt, options, extra_cmds,
                                       int(height), background]).encode()).hexdigest()[:16]
-    uid = f"scann{digest}"
-    body = body.replace(f"_{view.uniqueid}", f"_{uid}")
+    return _viewer_page(view, f"scann{digest}", labels)
 
+
+def _check_labels(structure: "Structure", labels) -> list[str]:
+    labels = [str(s) for s in labels]
+    if len(labels) != structure.n_atoms:
+        raise ValueError(f"Got {len(labels)} labels for {structure.n_atoms} atoms.")
+    return labels
+
+
+def _viewer_page(view, uid: str, labels: list[str], setup: str = "") -> str:
+    """The self-contained HTML of a py3Dmol ``view``: the vendored 3Dmol.js with an already
+    resolved ``$3Dmolpromise``, the view's own HTML with its viewer renamed ``viewer_<uid>``
+    (``uid`` a deterministic id), then a script that runs ``setup`` (JavaScript, with the
+    viewer as ``viewer``), adds the hover ``labels`` and renders."""
+    body = view._make_html().replace(f"_{view.uniqueid}", f"_{uid}")
     hover = f"""<script>
 $3Dmolpromise.then(function() {{
-  var viewer = viewer_{uid};
+  var viewer = viewer_{uid};{setup}
   var labels = {_json_for_script(labels)};
   var n = labels.length;
   viewer.setHoverable({{}}, true, function(atom, v) {{
@@ -233,5 +241,4 @@ $3Dmolpromise.then(function() {{
     head = ("<script>/* 3Dmol.js 2.5.5 (BSD-3-Clause), vendored from assets/3Dmol-min.js */\n"
             + vendored_3dmol_js()
             + "\n</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>\n")
-    return (f'<div style="font-family: sans-serif">\n{head}{body}\n{hover}\n</div>'
-            .replace("\r", ""))
+    return f'<div style="font-family: sans-serif">\n{head}{body}\n{hover}\n</div>'.replace("\r", "")
