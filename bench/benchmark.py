@@ -1,6 +1,6 @@
 """Featurisation and training/inference throughput of scann_core; prints one JSON record.
 
-Run: python bench/benchmark.py [--quick] > docs/benchmark.json
+Run: python bench/benchmark.py [--quick] > docs/benchmark.json   (with scann_core installed)
 Peak FLOP/s is measured, not taken from a data sheet: the best of large fp32 and bf16 matmuls
 on all threads, so the model FLOP utilisation (MFU) is relative to what this CPU can do.
 """
@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 import numpy as np
 import torch
+
+from scann_core.cards import cpu_name
 
 
 def timed(fn, repeat: int = 1) -> float:
@@ -56,13 +57,13 @@ def featurisation(quick: bool) -> dict:
     from scann_core.data.qm9 import qm9_frame, qm9_structure
     from scann_core.gallery import load_gallery_structure
     from scann_core.graph import build_graph
-    from tests.conftest import smfe12_structure
+    from scann_core.data.smfe12 import parent_cell
 
     frame = qm9_frame()
     rows = np.random.default_rng(0).choice(len(frame), 200 if quick else 1000, replace=False)
     molecules = [qm9_structure(frame.iloc[int(k)]) for k in rows]
     molecule_config, crystal_config = ModelConfig(elements=(1, 6, 7, 8, 9)), ModelConfig(elements=(26, 62), cutoff=6.0)
-    c60, smfe12 = load_gallery_structure("C60"), smfe12_structure()
+    c60, smfe12 = load_gallery_structure("C60"), parent_cell()
     ours = {
         "qm9": 1e3 * timed(lambda: [build_graph(s, molecule_config) for s in molecules]) / len(molecules),
         "c60": 1e3 * timed(lambda: build_graph(c60, molecule_config), 5),
@@ -132,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller samples, no torch.compile")
     args = parser.parse_args()
-    record = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+    record = {"cpu": cpu_name(), "threads": torch.get_num_threads(),
               "cores": os.cpu_count(), "torch": torch.__version__, "quick": args.quick,
               "load_average_at_start": os.getloadavg()[0]}
     record["featurisation"] = featurisation(args.quick)

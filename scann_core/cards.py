@@ -12,7 +12,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .predict import PRETRAINED_DIR
 from .train import predict_graphs
 
-__all__ = ["PAPER_SCANN_PLUS_MAE", "PAPER_SCANN_MAE", "export_qm9_model", "CI_SUBSET"]
+__all__ = ["PAPER_SCANN_PLUS_MAE", "PAPER_SCANN_MAE", "export_qm9_model", "CI_SUBSET", "cpu_name"]
 
 # Test MAE of the paper (Vu, Ha et al. 2023, Table 2) in model units (eV for orbital energies).
 PAPER_SCANN_PLUS_MAE = {"homo": 0.032, "lumo": 0.031, "gap": 0.052, "alpha": 0.115, "cv": 0.041}
@@ -21,7 +21,8 @@ CI_SUBSET = 200  # the first test molecules, re-evaluated by the test suite
 LEVEL_OF_THEORY = "B3LYP/6-31G(2df,p) (QM9 labels)"
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (or what platform knows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -71,7 +72,7 @@ def export_qm9_model(run_dir: Path, name: str, *, destination: Path = PRETRAINED
         "paper_scann_mae": PAPER_SCANN_MAE[target.name], "floor_mae": min(2 * paper, 0.5 * mean_mae),
         "preliminary": preliminary, "unit": target.unit,
         "ci_subset_mae": float(np.mean(np.abs(predicted[:CI_SUBSET] - true[:CI_SUBSET]))),
-        "ci_subset": f"first {CI_SUBSET} test molecules", "cpu": _cpu_name(), "code_version": __version__,
+        "ci_subset": f"first {CI_SUBSET} test molecules", "cpu": cpu_name(), "code_version": __version__,
     }
     destination.mkdir(parents=True, exist_ok=True)
     save_checkpoint(destination / f"{name}.pt", model, target, card)
