@@ -205,11 +205,10 @@ def top_overlap(a: Sequence[float], b: Sequence[float], k: int = 3) -> tuple[int
 
     Returns ``(n_common, top_a, top_b)`` with 0-based indices, largest first (ties: lower index first).
     """
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
-    b = np.asarray(b, dtype=np.float64).reshape(-1)
-    k = min(int(k), a.size)
-    top_a = [int(i) for i in np.argsort(-a, kind="stable")[:k]]
-    top_b = [int(i) for i in np.argsort(-b, kind="stable")[:k]]
+    from scann_core.ranks import ranking
+
+    k = min(int(k), len(a))
+    top_a, top_b = ([int(i) for i in ranking(np.reshape(x, -1))[:k]] for x in (a, b))
     return len(set(top_a) & set(top_b)), top_a, top_b
 
 

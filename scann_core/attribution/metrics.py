@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
+from ..ranks import ranking, spearman, top_k_overlap
 
 from ..graph import Graph
 from ..model import ScannModel
@@ -35,28 +35,10 @@ def oriented(attributions: np.ndarray, full_value: float, empty_value: float) ->
     return np.asarray(attributions, dtype=np.float64) * (1.0 if full_value >= empty_value else -1.0)
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation (average ranks for ties); nan for fewer than 2 atoms or a constant input."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"shapes differ: {a.shape} and {b.shape}.")
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    return float(spearmanr(a, b).statistic)
 
 
-def ranking(scores: np.ndarray) -> np.ndarray:
-    """Atom indices from the highest score to the lowest; ties keep index order. Works row-wise on (r, n)."""
-    return np.argsort(-np.asarray(scores, dtype=np.float64), axis=-1, kind="stable")
 
 
-def top_k_overlap(a: np.ndarray, b: np.ndarray, k: int) -> float:
-    """Fraction of the ``k`` highest-scoring atoms of ``a`` that are also among the ``k`` highest of ``b``
-    (``k`` is capped at the number of atoms). A random ranking scores ``k / n`` on average."""
-    k = min(k, len(a))
-    if k <= 0:
-        return float("nan")
-    return len(set(ranking(a)[:k]) & set(ranking(b)[:k])) / k
 
 
 def _prefix_masks(scores: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..ranks import spearman
 from .colors import colors_for, value_range
 
 __all__ = ["atom_axis_labels", "ga_bar_figure", "ga_vs_reference_figure", "spearman"]
@@ -50,22 +51,6 @@ def ga_bar_figure(symbols: Sequence[str], values: Sequence[float] | np.ndarray, 
     return fig
 
 
-def spearman(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
-    """Spearman rank correlation of two per-atom arrays (NaN when undefined, e.g. constant input)."""
-    import warnings
-
-    from scipy.stats import spearmanr
-
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
-    b = np.asarray(b, dtype=np.float64).reshape(-1)
-    if a.size != b.size:
-        raise ValueError(f"Cannot correlate {a.size} values with {b.size} values.")
-    if a.size < 2:
-        return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rho = spearmanr(a, b).statistic
-    return float(rho)
 
 
 def ga_vs_reference_figure(ga: Sequence[float] | np.ndarray, reference: Sequence[float] | np.ndarray,
