@@ -220,9 +220,11 @@ def _viewer_page(view, uid: str, labels: list[str], setup: str = "") -> str:
     """The self-contained HTML of a py3Dmol ``view``: the vendored 3Dmol.js with an already
     resolved ``$3Dmolpromise``, the view's own HTML with its viewer renamed ``viewer_<uid>``
     (``uid`` a deterministic id), then a script that runs ``setup`` (JavaScript, with the
-    viewer as ``viewer``), adds the hover ``labels`` and renders."""
+    viewer as ``viewer``), adds the hover ``labels`` and renders; a "Save PNG" link under the
+    view downloads the current picture (``viewer.pngURI()``)."""
     body = view._make_html().replace(f"_{view.uniqueid}", f"_{uid}")
-    hover = f"""<script>
+    hover = f"""<a id="png_{uid}" download="scann_view.png" href="#" style="font-size: 12px">Save PNG</a>
+<script>
 $3Dmolpromise.then(function() {{
   var viewer = viewer_{uid};{setup}
   var labels = {_json_for_script(labels)};
@@ -236,6 +238,8 @@ $3Dmolpromise.then(function() {{
     if (atom.hoverLabel) {{ v.removeLabel(atom.hoverLabel); delete atom.hoverLabel; }}
   }});
   viewer.render();
+  var save = document.getElementById("png_{uid}");
+  save.onclick = function() {{ save.href = viewer.pngURI(); }};
 }});
 </script>"""
     head = ("<script>/* 3Dmol.js 2.5.5 (BSD-3-Clause), vendored from assets/3Dmol-min.js */\n"

@@ -315,4 +315,9 @@ def test_canvas_shows_both_ends_of_the_colour_map(fake_server, browser, tmp_path
         rgb = np.array([int(end[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
         # lit spheres are shaded: accept pixels within 40/255 of the colour, and want a visible patch
         assert (np.abs(pixels - rgb).max(axis=1) <= 40).sum() >= 20, end
+    with page.expect_download(timeout=TIMEOUT_MS) as download:  # the view's own "Save PNG" link
+        frame.click("a[id^='png_']")
+    saved = tmp_path / "saved.png"
+    download.value.save_as(saved)
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(saved).size[0] > 100
     page.close()
