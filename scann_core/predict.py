@@ -10,7 +10,7 @@ import torch
 from .checkpoint import TargetInfo, load_checkpoint
 from .graph import build_graph, collate, element_lookup
 from .model import ScannModel
-from .structure import Structure, validate_structure
+from .structure import Structure, StructureError, validate_structure
 from .train import pick_device
 
 __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "PRETRAINED_DIR"]
@@ -70,17 +70,18 @@ class Predictor:
         return cls(model, target, card, device_)
 
     def check(self, structure: Structure) -> list[str]:
-        """Raise :class:`StructureError` for unusable input; return out-of-domain warnings."""
+        """Raise :class:`StructureError` for input the model cannot speak about (unknown elements,
+        a crystal for a molecule model or the reverse); return out-of-domain warnings."""
         validate_structure(structure, allowed_numbers=set(self.model.config.elements))
-        warnings = []
-        largest = self.card.get("max_train_atoms")
-        if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest:
-            warnings.append(f"{structure.n_atoms} atoms is far more than the largest training structure "
-                            f"({largest} atoms): this prediction is an extrapolation.")
         if structure.is_periodic != (self.card["kind"] == "crystal"):
             kind = "a crystal" if structure.is_periodic else "a molecule"
-            warnings.append(f"this model was trained on {self.card['kind']}s, and this structure is {kind}.")
-        return warnings
+            raise StructureError(f"{structure.name} is {kind}, but {self.card['name']} was trained on "
+                                 f"{self.card['kind']}s only, so it gives no number for it.")
+        largest = self.card.get("max_train_atoms")
+        if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest:
+            return [f"{structure.n_atoms} atoms is far more than the largest training structure "
+                    f"({largest} atoms): this prediction is an extrapolation."]
+        return []
 
     @torch.no_grad()
     def predict(self, structure: Structure) -> Prediction:

@@ -51,3 +51,12 @@ def test_prediction_on_a_gallery_molecule(name):
     assert np.isfinite(prediction.value) and prediction.unit == predictor.card["unit"]
     assert prediction.ga.shape == (15,) and prediction.ga.sum() == pytest.approx(1.0, abs=1e-6)
     assert prediction.warnings == []
+
+
+def test_a_crystal_gets_a_message_not_a_number():
+    from scann_core.structure import Structure, StructureError
+
+    diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
+                        (True, True, True), "diamond")
+    with pytest.raises(StructureError, match="trained on molecules only"):
+        Predictor.load(MODELS[0], device="cpu").predict(diamond)
