@@ -166,6 +166,9 @@ if ref_col is not None:
                                key=f"{P}_dl_cube")
 if result is None:
     st.caption("Atoms are not coloured: no GA without a prediction.")
+    if all(structure.pbc):
+        sites, error = sup.try_call(sup.site_table, structure)
+        st.dataframe(sites, hide_index=True) if error is None else st.error(error)
     st.stop()
 
 st.plotly_chart(viz.colorbar_figure(vrange[0], vrange[1], cmap=cmap, title=label), key=f"{P}_colorbar")
@@ -181,6 +184,8 @@ if reference is not None:
                                                reference_label=f"{level.upper()} weight"), key=f"{P}_ref_scatter")
 
 table = sup.add_reference_columns(sup.atom_table(structure, ga, values, label), reference)
+if all(structure.pbc):
+    table.insert(2, "Wyckoff", sup.site_table(structure)["Wyckoff"])
 tab_chart, tab_table, tab_files = st.tabs(["Bar chart", "Per-atom table", "Downloads"])
 with tab_chart:
     st.plotly_chart(viz.ga_bar_figure(structure.symbols, values, value_label=label, cmap=cmap,

@@ -27,6 +27,7 @@ __all__ = [
     "PredictionResult",
     "REFERENCE_KINDS",
     "add_reference_columns",
+    "site_table",
     "atom_table",
     "attribution_results_dir",
     "attribution_table",
@@ -175,6 +176,16 @@ def atom_table(structure: "Structure", ga: np.ndarray, scaled: np.ndarray | None
     if scaled is not None and scale_label and scale_label != "GA":
         df[scale_label] = np.asarray(scaled, dtype=np.float64).reshape(-1)
     return df
+
+
+def site_table(structure: "Structure") -> "pd.DataFrame":
+    """Per-site table of a 3D crystal: 1-based index, element, Wyckoff label (spglib)."""
+    import pandas as pd
+
+    from scann_core.crystal import wyckoff_labels
+
+    return pd.DataFrame({"atom": np.arange(1, structure.n_atoms + 1), "element": structure.symbols,
+                         "Wyckoff": wyckoff_labels(structure)})
 
 
 def add_reference_columns(df: "pd.DataFrame", reference: Any) -> "pd.DataFrame":

@@ -162,6 +162,32 @@ def test_crystal_upload_shows_unit_cell_and_warning(fake_backend):
     assert "replicateUnitCell(2,2,2)" in _viewer_html(at)
 
 
+def _upload_crystal(structure, name: str) -> AppTest:
+    from scann_core.crystal import to_pymatgen
+
+    at = _explore()
+    at.radio(key="explore_input").set_value("Upload a file").run()
+    at.file_uploader(key="explore_upload").upload(name, to_pymatgen(structure).to(fmt="cif").encode()).run()
+    _no_exception(at)
+    return at
+
+
+def test_crystals_with_the_real_molecule_model_get_a_message_and_wyckoff_sites():
+    """Real backend: the QM9 model gives no number for a crystal; its sites still show their Wyckoff labels."""
+    from scann_core.data.smfe12 import parent_cell
+    from scann_core.structure import Structure
+
+    diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
+                        (True, True, True), "diamond")
+    at = _upload_crystal(diamond, "diamond.cif")
+    assert any("trained on molecules only" in e.value for e in at.error)
+    assert len(set(at.dataframe[0].value["Wyckoff"])) == 1  # both carbons share one site
+    at = _upload_crystal(parent_cell(), "smfe12.cif")
+    assert any("Fe, Sm" in e.value and "training data" in e.value for e in at.error)
+    sites = at.dataframe[0].value
+    assert len(sites) == 26 and sorted(set(sites["Wyckoff"])) == ["2a", "8f", "8i", "8j"]
+
+
 # ----------------------------------------------------------------------------- explore: bad input
 
 
