@@ -405,6 +405,9 @@ def structure_key(structure: "Structure") -> str:
     return h.hexdigest()
 
 
+SAVE_LINK_HEIGHT = 40  # px below a 3D view for the frame margin and its "Save PNG" link
+
+
 def render_viewer(html: str, height: int) -> None:
     """Show a viewer HTML string (from scann_core.viz) in an iframe of fixed height.
 
@@ -413,11 +416,11 @@ def render_viewer(html: str, height: int) -> None:
     escapes every user-supplied text it embeds.
     """
     if hasattr(st, "iframe"):
-        st.iframe(html, height=int(height) + 16)
+        st.iframe(html, height=int(height) + SAVE_LINK_HEIGHT)
     else:  # pragma: no cover -- older Streamlit
         import streamlit.components.v1 as components
 
-        components.html(html, height=int(height) + 16, scrolling=False)
+        components.html(html, height=int(height) + SAVE_LINK_HEIGHT, scrolling=False)
 
 
 # ----------------------------------------------------------------------------- structure input

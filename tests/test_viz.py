@@ -236,3 +236,19 @@ def test_small_molecules_are_zoomed_in_and_large_ones_not():
     assert re.search(r"viewer_\w+\.zoom\(2\.0\)", molecule_view_html(methane, np.full(5, 0.2)))
     big = Structure([6, 6], [[0, 0, 0], [6.0, 0, 0]])
     assert not re.search(r"viewer_\w+\.zoom\(", molecule_view_html(big, [0.5, 0.5]))
+
+
+def test_molecule_camera_turns_a_flat_molecule_face_on():
+    """The rotation (Rodrigues, right-handed, degrees) takes the molecular plane's normal onto z."""
+    from scann_core.structure import Structure
+    from scann_core.viz.viewer import molecule_camera
+
+    ring = np.array([[np.cos(t), 0.0, np.sin(t)] for t in np.arange(6) * np.pi / 3]) * 1.4  # in the xz plane
+    (name, (angle, axis)), *rest = molecule_camera(Structure([6] * 6, ring))
+    assert name == "rotate" and angle == pytest.approx(90.0)
+    k = np.array([axis["x"], axis["y"], axis["z"]])
+    theta = np.radians(angle)
+    normal = np.array([0.0, 1.0, 0.0])
+    turned = normal * np.cos(theta) + np.cross(k, normal) * np.sin(theta) + k * (k @ normal) * (1 - np.cos(theta))
+    assert np.allclose(np.abs(turned), [0, 0, 1], atol=1e-6)
+    assert [c for c, _ in rest] == ["zoom"]  # a 2.8 A ring is zoomed in

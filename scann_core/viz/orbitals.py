@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .viewer import SPHERE_SCALE, STICK_RADIUS, _check_labels, _json_for_script, _viewer_page, _xyz_text
+from .viewer import (SPHERE_SCALE, STICK_RADIUS, _check_labels, _json_for_script, _viewer_page, _xyz_text,
+                     molecule_camera)
 
 if TYPE_CHECKING:  # pragma: no cover
     from scann_core.structure import Structure
@@ -68,9 +69,8 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
     view.setStyle({}, {"stick": {"radius": STICK_RADIUS, "colorscheme": "Jmol"},
                        "sphere": {"scale": SPHERE_SCALE, "colorscheme": "Jmol"}})
     view.zoomTo()
-    extent = float(np.linalg.norm(np.ptp(np.asarray(structure.positions), axis=0)))
-    if extent < 5.0:  # zoomTo() fits at least a 5 A box: zoom in on small molecules
-        view.zoom(round(min(5.0 / max(extent, 1.0), 2.0), 3))
+    for command, args in molecule_camera(structure):  # the same orientation as the GA view
+        getattr(view, command)(*args)
 
     digest = hashlib.sha1(json.dumps([xyz, hashlib.sha1(cube_text.encode()).hexdigest(), v, positive_color,
                                       negative_color, float(opacity), labels, int(height),

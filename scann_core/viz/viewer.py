@@ -74,11 +74,30 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
     """
     values = _check_values(structure, values)
     xyz = _xyz_text(structure)
-    # 3Dmol's zoomTo() fits at least a 5 A box, so small molecules look tiny: zoom in to match
-    extent = float(np.linalg.norm(np.ptp(np.asarray(structure.positions), axis=0)))
-    extra = (("zoom", (round(min(5.0 / max(extent, 1.0), 2.0), 3),)),) if extent < 5.0 else ()
     return _view_html(structure, values, data=xyz, fmt="xyz", options={}, cmap=cmap, vmin=vmin,
-                      vmax=vmax, labels=labels, height=height, background=background, extra_cmds=extra)
+                      vmax=vmax, labels=labels, height=height, background=background,
+                      extra_cmds=molecule_camera(structure))
+
+
+def molecule_camera(structure: "Structure") -> tuple[tuple[str, tuple], ...]:
+    """3Dmol commands run after ``zoomTo()`` so a molecule is seen face on and fills the view:
+    a rotation taking its flattest principal axis onto the line of sight, and, because
+    ``zoomTo()`` fits at least a 5 A box, a zoom for small molecules. Every molecule view (GA
+    and orbital references) uses it, so views of one molecule share their orientation."""
+    positions = np.asarray(structure.positions, dtype=np.float64)
+    commands: list[tuple[str, tuple]] = []
+    if len(positions) >= 3:
+        normal = np.linalg.svd(positions - positions.mean(axis=0), full_matrices=False)[2][-1]
+        normal = normal if normal[2] >= 0 else -normal
+        axis = np.cross(normal, [0.0, 0.0, 1.0])
+        if np.linalg.norm(axis) > 1e-6:
+            angle = float(np.degrees(np.arccos(np.clip(normal[2], -1.0, 1.0))))
+            axis = axis / np.linalg.norm(axis)
+            commands.append(("rotate", (round(angle, 3), {k: round(float(v), 6) for k, v in zip("xyz", axis)})))
+    extent = float(np.linalg.norm(np.ptp(positions, axis=0)))
+    if extent < 5.0:
+        commands.append(("zoom", (round(min(5.0 / max(extent, 1.0), 2.0), 3),)))
+    return tuple(commands)
 
 
 def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarray, *,
