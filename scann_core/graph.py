@@ -10,7 +10,7 @@ from .config import ModelConfig
 from .neighbors import voronoi_neighbors
 from .structure import Structure
 
-__all__ = ["Graph", "Batch", "build_graph", "collate"]
+__all__ = ["Graph", "Batch", "build_graph", "collate", "element_lookup"]
 
 
 @dataclass(frozen=True)
