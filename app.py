@@ -8,10 +8,11 @@ ROOT = Path(__file__).resolve().parent
 PAGES_DIR = ROOT / "pages"
 # Titles and icons for known pages; any other pages/N_Some_name.py shows as "Some name".
 PAGE_TITLES = {
-    "1_Explore.py": ("Explore a molecule", ":material/biotech:"),
+    "1_Explore.py": ("Explore a structure", ":material/biotech:"),
     "2_Models.py": ("Models", ":material/model_training:"),
     "3_Attention_vs_attribution.py": ("Attention vs attribution", ":material/compare:"),
     "4_Attention_on_images.py": ("Attention on images", ":material/image:"),
+    "5_SmFe12_sites.py": ("SmFe12 substitution sites", ":material/grid_view:"),
 }
 
 

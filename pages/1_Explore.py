@@ -1,4 +1,4 @@
-"""Explore a molecule: pick a structure, predict a property, see the per-atom global attention."""
+"""Explore a structure: pick a structure, predict a property, see the per-atom global attention."""
 import numpy as np
 import streamlit as st
 
@@ -15,8 +15,8 @@ ISOVALUES = [0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
 
 # Also set here: on a fresh server Streamlit may run this file directly for a /Explore link
 # (pages/ folder convention) before app.py's st.navigation has taken over.
-st.set_page_config(page_title="Explore a molecule · SCANN Studio", layout="wide")
-st.title("Explore a molecule")
+st.set_page_config(page_title="Explore a structure · SCANN Studio", layout="wide")
+st.title("Explore a structure")
 
 # ----------------------------------------------------------------------------- structure input
 entries, gallery_problem = sup.list_gallery()
@@ -29,16 +29,17 @@ structure = sup.loaded_structure(P, gallery_problem)
 
 # ----------------------------------------------------------------------------- prediction
 names, models_problem = sup.list_models()
-models = sup.model_options(names)
+models = sup.model_options(sup.models_for(names, structure))
 with st.sidebar:
     st.header("Property")
     prop = st.selectbox("Property", list(models), key=f"{P}_property") if models else None
     if prop is None:
-        st.caption("No trained model installed.")
+        st.caption(f"No trained {'crystal' if all(structure.pbc) else 'molecule'} model installed.")
 
 result, error = (None, None)
 if prop is None:
-    st.warning(models_problem or "No trained model is installed yet, so there is no prediction and no GA to show.")
+    kind = "crystal" if all(structure.pbc) else "molecule"
+    st.warning(models_problem or f"No trained {kind} model is installed yet, so there is no prediction and no GA to show.")
 else:
     with st.spinner("Predicting..."):
         result, error = sup.try_call(sup.cached_prediction, models[prop], structure, sup.structure_key(structure))
@@ -59,9 +60,6 @@ if result is not None:
             + (f" · test MAE {mae:.3g} {card.get('unit', '')}" if mae is not None else ""))
     for message in result.warnings:
         st.warning(message)
-    if structure.is_periodic and card.get("ga_mode") == "paper":
-        st.info("With the paper's GA formula, GA (and the prediction) depend on the choice of cell: "
-                "compare crystals in the same cell, not a cell with its supercell.")
     ga = result.ga
 else:
     ga = np.full(structure.n_atoms, np.nan)

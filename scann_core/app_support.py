@@ -53,6 +53,7 @@ __all__ = [
     "model_card_rows",
     "lookup_reference",
     "model_options",
+    "models_for",
     "parse_smiles",
     "parse_upload",
     "reference_comparison",
@@ -81,6 +82,7 @@ PROPERTY_LABELS = {
     "gap": "HOMO-LUMO gap",
     "alpha": "alpha (isotropic polarisability)",
     "cv": "Cv (heat capacity at 298 K)",
+    "ef": "formation energy",
 }
 
 # UI label -> cube kind of scann_core.references (the orbital reference panel)
@@ -337,6 +339,21 @@ def list_models() -> tuple[list[str], str | None]:
         return [], f"The model list is not available ({user_message(exc)})"
 
 
+def models_for(names: Sequence[str], structure: "Structure") -> list[str]:
+    """The models of ``names`` whose card kind fits ``structure``: molecule models for a molecule,
+    crystal models for a 3D crystal (a model that cannot be loaded is kept, so that its error shows)."""
+    wanted = "crystal" if all(structure.pbc) else "molecule"
+    out = []
+    for name in names:
+        try:
+            kind = load_predictor(name).card.get("kind", "molecule")
+        except Exception:  # noqa: BLE001 -- the prediction step reports it in one sentence
+            kind = wanted
+        if kind == wanted:
+            out.append(name)
+    return out
+
+
 def list_gallery() -> tuple[list[Any], str | None]:
     """The gallery entries, and a message when the gallery cannot be read."""
     try:
@@ -490,10 +507,12 @@ _MEV_TARGETS = ("homo", "lumo", "gap")
 
 def display_unit(card: dict) -> tuple[str, float]:
     """``(unit, factor)`` to show a model's values in: meV (factor 1000) for eV orbital energies,
-    else the card's own unit (factor 1)."""
+    meV/atom for eV/atom, else the card's own unit (factor 1)."""
     unit = str(card.get("unit") or "")
     if unit == "eV" and str(card.get("target", "")).lower() in _MEV_TARGETS:
         return "meV", 1000.0
+    if unit == "eV/atom":
+        return "meV/atom", 1000.0
     return unit, 1.0
 
 
@@ -641,14 +660,8 @@ def compute_attributions(predictor, structure: "Structure", *, model_name: str =
 
     from scann_core.attribution import (METHODS, deletion_curve, explain_graph, insertion_curve, masking_game,
                                         random_scores, structure_metrics)
-    from scann_core.graph import build_graph
 
-    warnings = predictor.check(structure)
-    if all(structure.pbc):
-        from scann_core.crystal import conventional_standard_cell
-
-        structure = conventional_standard_cell(structure)
-    graph = build_graph(structure, predictor.model.config)
+    graph, warnings = predictor.model_input(structure)
     explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name,
                               n_permutations=n_permutations, ig_steps=ig_steps, seed=seed)
     game = masking_game(predictor.model, graph, predictor.target)

@@ -33,27 +33,26 @@ def _read_run_config(path: Path, overrides: dict):
 
 
 def _train(args) -> None:
-    from .data.qm9 import qm9_data_splits
+    from .data.sources import dataset_splits
     from .paths import cache_dir
     from .train import pick_device, train
 
     config, model_config = _read_run_config(Path(args.config), {"epochs": args.epochs, "limit": args.limit})
-    if config.dataset != "qm9":
-        raise SystemExit(f"dataset {config.dataset!r} is not supported yet (only 'qm9').")
-    data = qm9_data_splits(model_config, config.target, limit=config.limit, workers=config.workers,
-                           progress=_progress(130_831))
+    data = dataset_splits(config.dataset, config.target, model_config, unit=config.unit, limit=config.limit,
+                          workers=config.workers, progress=_progress())
     out = Path(args.out) if args.out else cache_dir("runs", config.name)
     best = train(config, model_config, data, out, device=pick_device(args.device))
     print(f"best checkpoint: {best}")
 
 
 def _evaluate(args) -> None:
-    from .data.qm9 import qm9_data_splits
+    from .data.sources import dataset_splits
     from .predict import Predictor
     from .train import evaluate_mae
 
     predictor = Predictor.load(args.model, device=args.device)
-    data = qm9_data_splits(predictor.model.config, predictor.target.name, limit=args.limit)
+    data = dataset_splits(predictor.dataset, predictor.target.name, predictor.model.config,
+                          unit=predictor.target.unit, limit=args.limit)
     graphs = getattr(data, args.split)
     mae = evaluate_mae(predictor.model, graphs, predictor.target, device=predictor.device)
     print(json.dumps({"model": predictor.card["name"], "split": args.split, "n": len(graphs),
@@ -87,9 +86,9 @@ def _predict(args) -> None:
 
 
 def _export(args) -> None:
-    from .cards import export_qm9_model
+    from .cards import export_model
 
-    card = export_qm9_model(Path(args.run_dir), args.name)
+    card = export_model(Path(args.run_dir), args.name)
     print(json.dumps({k: card[k] for k in ("name", "test_mae", "mean_predictor_test_mae", "preliminary", "unit")}))
 
 
@@ -110,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device")
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="MAE of a model on a QM9 split")
+    evaluate = commands.add_parser("evaluate", help="MAE of a model on a split of the dataset it was trained on")
     evaluate.add_argument("model", help="shipped model name or checkpoint path")
     evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
     evaluate.add_argument("--limit", type=int)
@@ -124,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device")
     predict.set_defaults(run=_predict)
 
-    export = commands.add_parser("export", help="evaluate a QM9 run on the test split and ship it with its card")
+    export = commands.add_parser("export", help="evaluate a run on its test split and ship it with its card")
     export.add_argument("run_dir", help="run folder holding best.pt")
-    export.add_argument("name", help="shipped model name, e.g. qm9_homo")
+    export.add_argument("name", help="shipped model name, e.g. qm9_homo or smfe12_ef")
     export.set_defaults(run=_export)
     return parser
 

@@ -46,11 +46,13 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. ``dataset`` is 'qm9' (with ``target`` a QM9 target) or an extxyz file."""
+    """One training run. ``dataset`` is 'qm9' (with ``target`` a QM9 target) or an extended XYZ
+    file (with ``target`` a header key and ``unit`` its unit)."""
 
     name: str
     dataset: str = "qm9"
     target: str = "homo"
+    unit: str | None = None
     epochs: int = 150
     batch_size: int = 128
     lr: float = 5e-4

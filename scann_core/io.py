@@ -17,7 +17,8 @@ import numpy as np
 from ._elements import NUMBERS
 from .structure import DEFAULT_MAX_ATOMS, Structure, StructureError, validate_structure
 
-__all__ = ["FORMATS", "load_structure", "structure_from_smiles", "structure_to_ase", "write_extxyz"]
+__all__ = ["FORMATS", "load_structure", "structure_from_ase", "structure_from_smiles", "structure_to_ase",
+           "write_extxyz"]
 
 # file extension (or ``fmt`` argument) -> reader key
 FORMATS: dict[str, str] = {
@@ -195,7 +196,8 @@ def _coordinates(label: str, lineno: int, atom: int, fields: list[str]) -> None:
                              "(NaN or infinite) coordinate.")
 
 
-def _from_ase(atoms, label: str) -> Structure:
+def structure_from_ase(atoms, label: str) -> Structure:
+    """An ``ase.Atoms`` object as a :class:`Structure` named ``label`` (no validation)."""
     pbc = tuple(bool(p) for p in atoms.pbc)
     cell = atoms.cell.array if any(pbc) else np.zeros((3, 3))
     return Structure(atoms.numbers, atoms.positions, cell, pbc, label)
@@ -244,7 +246,7 @@ def _read_xyz(text: str, label: str) -> Structure:
     extended = "lattice=" in comment or "properties=" in comment
     frame = [lines[0], lines[1] if extended else "", *atom_lines]  # plain XYZ: free-text comment
     atoms = _ase_read("\n".join(frame) + "\n", label, "extxyz", "an XYZ file")
-    return _from_ase(atoms, label)
+    return structure_from_ase(atoms, label)
 
 
 def _looks_like_atom(line: str) -> bool:
@@ -311,7 +313,7 @@ def _read_pdb(text: str, label: str) -> Structure:
             raise _unknown_element(label, lineno, element)
         _coordinates(label, lineno, atom, [line[30:38], line[38:46], line[46:54]])
     atoms = _ase_read(text, label, "proteindatabank", "a PDB file")
-    structure = _from_ase(atoms, label)
+    structure = structure_from_ase(atoms, label)
     if structure.is_periodic and np.linalg.norm(structure.cell, axis=1).max() <= 1.0:
         return replace(structure, cell=np.zeros((3, 3)), pbc=(False, False, False))  # CRYST1 placeholder
     return structure
@@ -343,7 +345,7 @@ def _read_poscar(text: str, label: str) -> Structure:
                              f"{len(coordinate_lines)} coordinate lines follow (the file looks truncated).")
     for k, line in enumerate(coordinate_lines):
         _coordinates(label, first + k + 1, k + 1, line.split()[:3])
-    return _from_ase(_ase_read(text, label, "vasp", "a POSCAR file"), label)
+    return structure_from_ase(_ase_read(text, label, "vasp", "a POSCAR file"), label)
 
 
 def _is_word(token: str) -> bool:

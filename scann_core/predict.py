@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .checkpoint import TargetInfo, load_checkpoint
-from .graph import build_graph, collate, element_lookup
+from .graph import Graph, build_graph, collate, element_lookup
 from .model import ScannModel
 from .structure import Structure, StructureError, validate_structure
 from .train import pick_device
@@ -17,6 +17,8 @@ __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "P
 
 PRETRAINED_DIR = Path(__file__).with_name("pretrained")
 SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
+# A card's ``structure_type`` -> (module, function) telling whether a structure is of that type.
+STRUCTURE_TYPES = {"ThMn12": ("scann_core.data.smfe12", "is_thmn12_type")}
 
 
 def available_models() -> list[str]:
@@ -32,7 +34,7 @@ class Prediction:
         value: predicted property in ``unit``.
         unit: unit of ``value``.
         ga: (n_atoms,) global attention, sums to 1.
-        structure: the structure the model saw (a crystal's conventional standard cell).
+        structure: the structure predicted (GA is in its atom order).
         warnings: out-of-domain notes for a person (empty when in domain).
     """
 
@@ -77,22 +79,41 @@ class Predictor:
             kind = "a crystal" if structure.is_periodic else "a molecule"
             raise StructureError(f"{structure.name} is {kind}, but {self.card['name']} was trained on "
                                  f"{self.card['kind']}s only, so it gives no number for it.")
+        structure_type = self.card.get("structure_type")
+        if structure_type in STRUCTURE_TYPES:
+            from importlib import import_module
+
+            module, function = STRUCTURE_TYPES[structure_type]
+            if not getattr(import_module(module), function)(structure):
+                raise StructureError(f"{structure.name} is not a {structure_type}-type structure, the only crystal "
+                                     f"type {self.card['name']} was trained on, so it gives no number for it.")
         largest = self.card.get("max_train_atoms")
         if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest:
             return [f"{structure.n_atoms} atoms is far more than the largest training structure "
                     f"({largest} atoms): this prediction is an extrapolation."]
         return []
 
+    @property
+    def dataset(self) -> str:
+        """The training dataset ('qm9' or a dataset file), from the card."""
+        return str(self.card.get("train_config", {}).get("dataset", "qm9"))
+
+    def model_input(self, structure: Structure) -> tuple[Graph, list[str]]:
+        """Checked graph of ``structure`` in its own cell and atom order, and the warnings.
+
+        Crystal models use the size-consistent GA, so the prediction does not depend on the
+        cell chosen (primitive, conventional or a supercell) and GA stays in the user's order.
+        """
+        warnings = self.check(structure)
+        if structure.is_periodic and self.model.config.ga_mode == "paper":
+            warnings.append("With the paper's GA formula the prediction and GA depend on the cell chosen: "
+                            "compare crystals in the same cell.")
+        return build_graph(structure, self.model.config), warnings
+
     @torch.no_grad()
     def predict(self, structure: Structure) -> Prediction:
-        """Prediction for one structure; a 3D crystal is first reduced to its conventional
-        standard cell, so primitive and conventional uploads agree."""
-        warnings = self.check(structure)
-        if all(structure.pbc):
-            from .crystal import conventional_standard_cell
-
-            structure = conventional_standard_cell(structure)
-        graph = build_graph(structure, self.model.config)
+        """Prediction and per-atom GA for one structure."""
+        graph, warnings = self.model_input(structure)
         batch = collate([graph], element_lookup(self.model.config.elements)).to(self.device)
         output = self.model(batch)
         value = float(output.prediction[0]) * self.target.std + self.target.mean

@@ -45,18 +45,23 @@ def _autocast(device: torch.device, enabled: bool):
 
 @torch.no_grad()
 def predict_graphs(model: ScannModel, graphs: GraphSet, target: TargetInfo, *, batch_size: int = 256,
-                   device: torch.device | None = None, bf16: bool = False) -> np.ndarray:
-    """Predictions (n_graphs,) in the target's units."""
+                   device: torch.device | None = None, bf16: bool = False, return_ga: bool = False):
+    """Predictions (n_graphs,) in the target's units; with ``return_ga`` also the list of the
+    graphs' GA arrays ((n_atoms,) each)."""
     device = device or next(model.parameters()).device
     lookup = element_lookup(model.config.elements)
     model.eval()
-    out = []
+    out, ga = [], []
     for graphs_batch in graphs.batches(batch_size):
         batch = collate(graphs_batch, lookup).to(device)
         with _autocast(device, bf16):
-            prediction = model(batch).prediction
-        out.append(prediction.float().cpu().numpy() * target.std + target.mean)
-    return np.concatenate(out) if out else np.zeros(0)
+            output = model(batch)
+        out.append(output.prediction.float().cpu().numpy() * target.std + target.mean)
+        if return_ga:
+            sizes = [len(g.numbers) for g in graphs_batch]
+            ga += [a.numpy() for a in torch.split(output.ga.double().cpu(), sizes)]
+    predictions = np.concatenate(out) if out else np.zeros(0)
+    return (predictions, ga) if return_ga else predictions
 
 
 def evaluate_mae(model: ScannModel, graphs: GraphSet, target: TargetInfo, **kwargs) -> float:

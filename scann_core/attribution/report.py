@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..checkpoint import TargetInfo
-from ..graph import Graph, build_graph
+from ..graph import Graph
 from ..model import ScannModel
 from ..structure import Structure
 from .masking import empty_value, masking_game
@@ -90,21 +90,11 @@ def explain_graph(model: ScannModel, graph: Graph, target: TargetInfo | None, *,
                                  ig, shap)
 
 
-def _graph_for(predictor, structure: Structure) -> tuple[Structure, Graph]:
-    """The structure the predictor sees (validated; a 3D crystal in its conventional cell) and its graph."""
-    predictor.check(structure)
-    if all(structure.pbc):
-        from ..crystal import conventional_standard_cell
-
-        structure = conventional_standard_cell(structure)
-    return structure, build_graph(structure, predictor.model.config)
-
-
 def explain(predictor, structure: Structure, **kwargs) -> StructureAttributions:
     """:func:`explain_graph` for a structure and a :class:`~scann_core.predict.Predictor`
-    (``max_exact``, ``estimator``, ``n_permutations``, ``ig_steps``, ``seed`` as keywords). A 3D crystal is
-    first put in its conventional standard cell, as :meth:`Predictor.predict` does."""
-    structure, graph = _graph_for(predictor, structure)
+    (``max_exact``, ``estimator``, ``n_permutations``, ``ig_steps``, ``seed`` as keywords). The structure is
+    checked and featurised as :meth:`Predictor.predict` does."""
+    graph, _ = predictor.model_input(structure)
     return explain_graph(predictor.model, graph, predictor.target, name=structure.name, **kwargs)
 
 
@@ -184,7 +174,7 @@ def attribution_records(structures: Iterable[Structure], predictor, *, top_k: in
     rows = []
     structures = list(structures)
     for structure in (progress(structures) if progress else structures):
-        structure, graph = _graph_for(predictor, structure)
+        graph, _ = predictor.model_input(structure)
         explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name, seed=seed,
                                   **explain_kwargs)
         rows += structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,

@@ -31,7 +31,7 @@ from ..structure import Structure
 
 __all__ = [
     "SUBSTITUENTS", "LATTICE_A", "LATTICE_C", "FRACTIONAL_SITES", "FMAX", "CHGNET_MODEL",
-    "Configuration", "parent_cell", "fe_indices", "fe_site_labels", "symmetry_operations",
+    "Configuration", "configuration_of", "parent_cell", "fe_indices", "is_thmn12_type", "fe_site_labels", "symmetry_operations",
     "canonical_form", "orbit_size", "enumerate_configurations", "enumerated_configurations",
     "sample_configurations", "all_configurations", "build_structure", "chgnet_model", "relax_chgnet",
     "REFERENCE_STATES", "reference_structure", "relax_references", "formation_energy_per_atom",
@@ -274,6 +274,17 @@ def _configuration(sites: Sequence[int], elements: Sequence[str], kind: str, per
                          orbit_size(sites, permutations, list(elements)), kind)
 
 
+def configuration_of(atom_indices: Sequence[int], elements: Sequence[str]) -> Configuration:
+    """The symmetry-canonical configuration of the parent cell with ``elements`` on the Fe atoms
+    ``atom_indices`` (0-based atom indices of the 26-atom cell); its ``config_id`` names the
+    equivalent configuration of the dataset."""
+    position = {int(atom): k for k, atom in enumerate(fe_indices())}
+    unknown = [int(a) + 1 for a in atom_indices if int(a) not in position]
+    if unknown:
+        raise ValueError(f"Atom {unknown[0]} is not an Fe site of the SmFe12 cell.")
+    return _configuration([position[int(a)] for a in atom_indices], list(elements), "built", _parent_permutations())
+
+
 def enumerated_configurations(max_a: int = 3, substituents: Sequence[str] = SUBSTITUENTS,
                               permutations: np.ndarray | None = None) -> list[Configuration]:
     """Every symmetry-distinct single-substituent configuration with 1 <= a <= ``max_a``,
@@ -342,6 +353,20 @@ def build_structure(config: Configuration, parent: Structure | None = None) -> S
     for atom, element in zip(config.atom_indices, config.elements):
         numbers[atom] = NUMBERS[element]
     return Structure(numbers, parent.positions, parent.cell, parent.pbc, config.config_id)
+
+
+def is_thmn12_type(structure: Structure) -> bool:
+    """Whether ``structure`` is a ThMn12-type SmFe12 cell (any cell choice, any X on the Fe sites):
+    with every non-Sm atom read as Fe it matches the parent structure up to a scale factor."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from ..crystal import to_pymatgen
+
+    if not all(structure.pbc) or not np.any(structure.numbers == NUMBERS["Sm"]):
+        return False
+    skeleton = to_pymatgen(structure)
+    skeleton.replace_species({el: "Fe" for el in skeleton.composition.elements if el.symbol != "Sm"})
+    return bool(StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8).fit(skeleton, to_pymatgen(_parent())))
 
 
 # ----------------------------------------------------------------------------- CHGNet

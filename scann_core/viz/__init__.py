@@ -3,7 +3,7 @@
 Nothing here imports Streamlit; every function returns data, HTML or a ``go.Figure``.
 """
 from .colors import COLORMAPS, colorbar_figure, colors_for, colorscale, ga_scale, ga_scale_label, value_range
-from .figures import atom_axis_labels, ga_bar_figure, ga_vs_reference_figure, spearman
+from .figures import atom_axis_labels, ga_bar_figure, ga_vs_reference_figure, site_ratio_figure, spearman
 from .viewer import atom_labels, crystal_view_html, molecule_view_html, p1_cif, vendored_3dmol_js
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ga_vs_reference_figure",
     "molecule_view_html",
     "p1_cif",
+    "site_ratio_figure",
     "spearman",
     "value_range",
     "vendored_3dmol_js",

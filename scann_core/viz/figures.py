@@ -8,7 +8,8 @@ import numpy as np
 from ..ranks import spearman
 from .colors import colors_for, value_range
 
-__all__ = ["atom_axis_labels", "ga_bar_figure", "ga_vs_reference_figure", "spearman"]
+__all__ = ["SUBSTITUENT_COLORS", "atom_axis_labels", "ga_bar_figure", "ga_vs_reference_figure", "site_ratio_figure",
+           "spearman"]
 
 
 def atom_axis_labels(symbols: Sequence[str]) -> list[str]:
@@ -87,4 +88,47 @@ def ga_vs_reference_figure(ga: Sequence[float] | np.ndarray, reference: Sequence
         title=f"Spearman rho = {rho_text} (n = {g.size} atoms)", height=height,
         xaxis_title=reference_label, yaxis_title=ga_label, margin=dict(l=10, r=10, t=40, b=10),
     )
+    return fig
+
+
+# One fixed colour per SmFe12 substituent, so filters never recolour the points.
+SUBSTITUENT_COLORS = {"Mo": "#1f77b4", "Co": "#d62728", "Al": "#2ca02c", "Ti": "#9467bd", "Cu": "#ff7f0e",
+                      "Zn": "#8c564b", "Ga": "#e377c2"}
+
+
+def site_ratio_figure(rows, *, energy: str = "ef_label", marked: Sequence[tuple[float, float, str]] = (),
+                      height: int = 460):
+    """The paper's SmFe12 figure: GA(X) / min GA(Fe) (x) against formation energy (y), one point
+    per substituted site, coloured by substituent.
+
+    Args:
+        rows: a DataFrame like :func:`scann_core.site_ratios.dataset_site_ratios` (columns
+            config_id, substituent, a, site, atom, ratio and ``energy``).
+        energy: the y column (``ef_label`` or ``ef_predicted``, meV/atom).
+        marked: (ratio, energy, name) points drawn as large stars (the variants on screen).
+
+    Returns:
+        ``go.Figure``; each point's ``customdata`` is ``[config_id, atom]`` (for selections).
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for element, color in SUBSTITUENT_COLORS.items():
+        part = rows[rows["substituent"] == element]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=part["ratio"], y=part[energy], mode="markers", name=element,
+            marker=dict(color=color, size=7, opacity=0.75),
+            customdata=np.stack([part["config_id"], part["atom"], part["site"], part["a"]], axis=1),
+            hovertemplate="%{customdata[0]}: site %{customdata[2]} (atom %{customdata[1]}), a = %{customdata[3]}"
+                          "<br>ratio %{x:.3f}, E_f %{y:.1f} meV/atom<extra></extra>"))
+    for ratio, value, name in marked:
+        fig.add_trace(go.Scatter(x=[ratio], y=[value], mode="markers+text", text=[name], textposition="top center",
+                                 name=name, marker=dict(symbol="star", size=18, color="black",
+                                                        line=dict(color="white", width=1)),
+                                 hovertemplate=f"{name}<br>ratio %{{x:.3f}}, E_f %{{y:.1f}} meV/atom<extra></extra>"))
+    label = "CHGNet" if energy == "ef_label" else "predicted"
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend_title_text="X",
+                      xaxis_title="GA(X) / min GA(Fe)", yaxis_title=f"formation energy, {label} (meV/atom)")
     return fig

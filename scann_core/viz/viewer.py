@@ -40,6 +40,8 @@ THREEDMOL_JS_PATH = Path(__file__).resolve().parents[2] / "assets" / "3Dmol-min.
 
 STICK_RADIUS = 0.14
 SPHERE_SCALE = 0.28
+HIGHLIGHT_RADIUS = 0.9  # angstrom, the wireframe sphere around a highlighted atom
+HIGHLIGHT_COLOR = "#111111"  # near black: not a colour of any map offered
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,7 +105,7 @@ def molecule_camera(structure: "Structure") -> tuple[tuple[str, tuple], ...]:
 def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarray, *,
                       cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
                       labels: Sequence[str] | None = None, supercell: tuple[int, int, int] = (1, 1, 1),
-                      height: int = 460, background: str = "white") -> str:
+                      highlight: Sequence[int] = (), height: int = 460, background: str = "white") -> str:
     """HTML of a 3D view of a periodic structure with its unit cell, atoms coloured by ``values``.
 
     The structure is written as a P1 CIF (all sites listed, in order), loaded with
@@ -115,6 +117,7 @@ def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarr
         structure: a periodic structure whose cell has full rank.
         values: (n_atoms,) per-site values in site order.
         supercell: number of cells shown along each cell vector (1 to 4).
+        highlight: atom indices ringed by a wireframe sphere (in the first cell only).
         Other arguments as in :func:`molecule_view_html`.
     """
     values = _check_values(structure, values)
@@ -123,6 +126,10 @@ def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarr
         raise ValueError(f"The supercell must be three whole numbers from 1 to 4, not {supercell}.")
     cif = p1_cif(structure)
     extra: list[tuple[str, tuple]] = [("addUnitCell", ())]
+    for i in highlight:
+        x, y, z = (float(c) for c in structure.positions[int(i)])
+        extra.append(("addSphere", ({"center": {"x": x, "y": y, "z": z}, "radius": HIGHLIGHT_RADIUS,
+                                     "color": HIGHLIGHT_COLOR, "wireframe": True, "opacity": 0.8},)))
     if reps != (1, 1, 1):
         extra.append(("replicateUnitCell", reps))
     extra.append(("zoomTo", ()))

@@ -27,9 +27,10 @@ def _clear_caches() -> None:
 
 @pytest.fixture
 def fake_backend(monkeypatch):
-    """Fake gallery (methane, water, silane) and one fake HOMO model 'qm9_homo'."""
+    """Fake gallery (methane, water, silane), fake molecule models 'qm9_homo' and 'qm9_lumo' and a
+    fake crystal model 'fake_crystal'."""
     monkeypatch.setitem(sys.modules, "scann_core.gallery", fake_gallery_module())
-    monkeypatch.setitem(sys.modules, "scann_core.predict", fake_predict_module(["qm9_homo", "qm9_lumo"]))
+    monkeypatch.setitem(sys.modules, "scann_core.predict", fake_predict_module(["qm9_homo", "qm9_lumo", "fake_crystal"]))
     _clear_caches()
     yield
     _clear_caches()

@@ -15,7 +15,7 @@ MODELS = ROOT / "pages" / "2_Models.py"
 SHIPPED = ROOT / "scann_core" / "pretrained"
 TIMEOUT = 60
 
-CARD = {  # the shape of scann_core.cards.export_qm9_model's card, with round numbers
+CARD = {  # the shape of scann_core.cards.export_model's card, with round numbers
     "name": "qm9_homo", "target": "homo", "unit": "eV", "kind": "molecule", "epochs": 1, "train_hours": 0.48,
     "val_mae": 0.1592, "test_mae": 0.1574, "mean_predictor_test_mae": 0.4318, "paper_scann_plus_mae": 0.032,
     "paper_scann_mae": 0.041, "preliminary": True, "level_of_theory": "B3LYP/6-31G(2df,p) (QM9 labels)",

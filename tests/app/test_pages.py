@@ -53,14 +53,14 @@ def test_home_links_every_page(fake_backend):
              if not p.name.startswith("_")}
     assert "Explore" in files and links == files
     labels = [link.proto.label for link in at.get("page_link")]
-    assert "Explore a molecule" in labels
+    assert "Explore a structure" in labels
 
 
 def test_home_navigates_to_explore(fake_backend):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page("pages/1_Explore.py").run()
     _no_exception(at)
-    assert at.title[0].value == "Explore a molecule"
+    assert at.title[0].value == "Explore a structure"
 
 
 def test_home_example_opens_thymine_with_its_prediction():
@@ -69,7 +69,7 @@ def test_home_example_opens_thymine_with_its_prediction():
     _no_exception(at)
     at.button(key="home_example").click().run()
     _no_exception(at)
-    assert at.title[0].value == "Explore a molecule"
+    assert at.title[0].value == "Explore a structure"
     text = _text(at)
     assert "C5H6N2O2 · 15 atoms" in text
     assert "eV" in " ".join(m.value for m in at.metric)
@@ -154,7 +154,7 @@ def test_crystal_upload_shows_unit_cell_and_warning(fake_backend):
     assert not at.error
     assert at.subheader[0].value.startswith("ClNa")
     assert any(FAKE_WARNING in w.value for w in at.warning)
-    assert any("choice of cell" in i.value for i in at.info)  # the paper's GA is not size-consistent
+    assert at.selectbox(key="explore_property").options == ["fake_crystal"]  # crystal models only
     html = _viewer_html(at)
     assert "addUnitCell" in html and '"doAssembly": false' in html
     at.selectbox(key="explore_supercell").select("2×2×2").run()
@@ -172,20 +172,22 @@ def _upload_crystal(structure, name: str) -> AppTest:
     return at
 
 
-def test_crystals_with_the_real_molecule_model_get_a_message_and_wyckoff_sites():
-    """Real backend: the QM9 model gives no number for a crystal; its sites still show their Wyckoff labels."""
+def test_crystals_go_to_the_real_crystal_model():
+    """Real backend: a crystal is offered only the crystal model; SmFe12 gets a formation energy and
+    its Wyckoff sites, diamond a one-sentence refusal (unknown element) and still its sites."""
     from scann_core.data.smfe12 import parent_cell
     from scann_core.structure import Structure
 
+    at = _upload_crystal(parent_cell(), "smfe12.cif")
+    assert at.selectbox(key="explore_property").options == ["formation energy"]
+    assert at.metric[0].label == "Predicted formation energy" and "eV/atom" in at.metric[0].value
+    table = next(d.value for d in at.dataframe if "Wyckoff" in d.value.columns)
+    assert len(table) == 26 and sorted(set(table["Wyckoff"])) == ["2a", "8f", "8i", "8j"]
     diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
                         (True, True, True), "diamond")
     at = _upload_crystal(diamond, "diamond.cif")
-    assert any("trained on molecules only" in e.value for e in at.error)
+    assert len(at.error) == 1 and "C" in at.error[0].value and "Traceback" not in at.error[0].value
     assert len(set(at.dataframe[0].value["Wyckoff"])) == 1  # both carbons share one site
-    at = _upload_crystal(parent_cell(), "smfe12.cif")
-    assert any("Fe, Sm" in e.value and "training data" in e.value for e in at.error)
-    sites = at.dataframe[0].value
-    assert len(sites) == 26 and sorted(set(sites["Wyckoff"])) == ["2a", "8f", "8i", "8j"]
 
 
 # ----------------------------------------------------------------------------- explore: bad input
@@ -245,7 +247,7 @@ def test_broken_gallery_is_a_warning_not_a_crash(fake_backend, monkeypatch):
 def test_no_model_installed(no_models):
     at = _explore()
     _no_exception(at)
-    assert any("No trained model" in w.value for w in at.warning)
+    assert any("No trained molecule model" in w.value for w in at.warning)
     assert not at.metric
     _viewer_html(at)
 

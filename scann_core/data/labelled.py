@@ -1,0 +1,117 @@
+"""Labelled structure sets in (gzipped) extended XYZ: the project's generated datasets.
+
+Each frame is one structure; its header holds a ``config_id`` and the labels (for example
+``formation_energy_per_atom`` in ``assets/data/smfe12.extxyz.gz``). The split is fixed per
+structure, not per file: a structure's part (train 80 %, validation 10 %, test 10 %) follows
+from a hash of its ``config_id``, so a dataset that grows keeps every earlier assignment.
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..structure import Structure
+
+__all__ = ["LabelledSet", "read_labelled", "split_of", "labelled_splits", "labelled_graphs", "labelled_data_splits"]
+
+SPLIT_BUCKETS = {"train": range(0, 8), "val": range(8, 9), "test": range(9, 10)}  # of hash mod 10
+
+
+@dataclass
+class LabelledSet:
+    """Structures with their header info.
+
+    Attributes:
+        structures: one :class:`Structure` per frame, named by ``config_id``.
+        info: one dict of header values per frame (the energy key included).
+    """
+
+    structures: list[Structure]
+    info: list[dict]
+
+    def __len__(self) -> int:
+        return len(self.structures)
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.name for s in self.structures]
+
+    def values(self, key: str) -> np.ndarray:
+        """(n,) float values of one header key."""
+        missing = [s.name for s, i in zip(self.structures, self.info) if key not in i]
+        if missing:
+            raise KeyError(f"{len(missing)} structures (e.g. {missing[0]}) have no {key!r} label.")
+        return np.array([float(i[key]) for i in self.info])
+
+
+@lru_cache(maxsize=4)
+def _read_cached(path: str, mtime: float) -> LabelledSet:
+    import ase.io
+
+    from ..io import structure_from_ase
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frames = ase.io.read(path, index=":", format="extxyz")
+    structures, info = [], []
+    for k, atoms in enumerate(frames):
+        header = dict(atoms.info)
+        if atoms.calc is not None and "energy" in atoms.calc.results:
+            header["energy"] = float(atoms.calc.results["energy"])
+        structures.append(structure_from_ase(atoms, str(header.get("config_id", f"frame_{k}"))))
+        info.append(header)
+    return LabelledSet(structures, info)
+
+
+def read_labelled(path: str | Path) -> LabelledSet:
+    """Every frame of an extended XYZ file (``.gz`` allowed); cached while the file is unchanged."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no dataset file at {path}.")
+    return _read_cached(str(path.resolve()), path.stat().st_mtime)
+
+
+def split_of(config_id: str) -> str:
+    """'train', 'val' or 'test' for one structure (from the SHA-1 of its id, so it never changes)."""
+    bucket = int(hashlib.sha1(config_id.encode()).hexdigest(), 16) % 10
+    return next(name for name, buckets in SPLIT_BUCKETS.items() if bucket in buckets)
+
+
+def labelled_splits(ids: list[str]) -> dict[str, np.ndarray]:
+    """Positions of the train / val / test structures in ``ids``."""
+    parts = np.array([split_of(i) for i in ids])
+    return {name: np.flatnonzero(parts == name) for name in SPLIT_BUCKETS}
+
+
+def labelled_graphs(config, path: str | Path, *, workers: int = 2, progress=None):
+    """Every structure of a dataset file featurised under ``config``'s neighbour rule, in file order
+    with nan targets; cached by file content and preprocessing parameters."""
+    from ..dataset import GraphSet, featurization_key, featurize
+    from ..paths import cache_dir
+
+    path = Path(path)
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    cache = cache_dir("features") / f"{path.name.split('.')[0]}_{featurization_key(config, digest)}.npz"
+    if cache.exists():
+        return GraphSet.load(cache)
+    data = read_labelled(path)
+    graphs = featurize(data.structures, np.full(len(data), np.nan), config, workers=workers, progress=progress)
+    graphs.save(cache)
+    return graphs
+
+
+def labelled_data_splits(config, path: str | Path, target: str, *, unit: str, limit: int | None = None,
+                         workers: int = 2, progress=None):
+    """Train/val/test :class:`GraphSet` of one label of a dataset file (``limit``: the first
+    structures of each part only)."""
+    from ..train import DataSplits
+
+    data = read_labelled(path)
+    graphs = labelled_graphs(config, path, workers=workers, progress=progress).with_targets(data.values(target))
+    parts = {name: idx[:limit] for name, idx in labelled_splits(data.ids).items()}
+    return DataSplits(**{name: graphs.subset(idx) for name, idx in parts.items()}, unit=unit)
