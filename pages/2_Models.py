@@ -7,10 +7,11 @@ st.set_page_config(page_title="Models · SCANN Studio", layout="wide")
 st.title("Models")
 st.markdown(
     "Every model shipped in `scann_core/pretrained/`, read from its card (`NAME.json`). Errors are mean "
-    "absolute errors on the fixed QM9 split, beside the paper's test MAE (Vu, Ha et al. 2023, Table 2) "
-    "and the error of always predicting the training mean; orbital energies are shown in meV. A model "
-    "is **preliminary** until its test MAE is at most twice the paper's SCANN+ value and at most half "
-    "the mean predictor's (docs/MODELS.md).")
+    "absolute errors on each dataset's fixed test split, beside the paper's test MAE where it reports one "
+    "(QM9: Vu, Ha et al. 2023, Table 2) and the error of always predicting the training mean; orbital "
+    "energies are shown in meV, formation energies in meV/atom. A model is **preliminary** until its test "
+    "MAE is at most half the mean predictor's and, where the paper has a number, at most twice its SCANN+ "
+    "value (docs/MODELS.md).")
 
 rows, error = sup.try_call(sup.model_card_rows)
 if error:

@@ -1,4 +1,4 @@
-"""The ``scann`` command: featurize, train, evaluate, predict, export."""
+"""The ``scann`` command: featurize, train, evaluate, predict, export, ga-stats."""
 from __future__ import annotations
 
 import argparse
@@ -92,6 +92,27 @@ def _export(args) -> None:
     print(json.dumps({k: card[k] for k in ("name", "test_mae", "mean_predictor_test_mae", "preliminary", "unit")}))
 
 
+def _ga_stats(args) -> None:
+    import pandas as pd
+
+    from .ga_stats import ga_summary, plot_ga_summary, qm9_test_rows
+    from .predict import Predictor, available_models
+
+    names = args.models or [n for n in available_models() if Predictor.load(n, device="cpu").dataset == "qm9"]
+    rows = []
+    for name in names:
+        predictor = Predictor.load(name, device=args.device)
+        if predictor.dataset != "qm9":
+            raise SystemExit(f"{name} was not trained on QM9; ga-stats summarises QM9 models only.")
+        rows.append(qm9_test_rows(predictor, limit=args.limit))
+    summary = ga_summary(pd.concat(rows, ignore_index=True))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out / "ga_stats.csv", index=False, float_format="%.5g")
+    plot_ga_summary(summary, out / "ga_stats.png")
+    print(summary.to_string(index=False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scann", description="SCANN attention networks for molecules and crystals.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_dir", help="run folder holding best.pt")
     export.add_argument("name", help="shipped model name, e.g. qm9_homo or smfe12_ef")
     export.set_defaults(run=_export)
+
+    stats = commands.add_parser("ga-stats", help="mean N*GA by element and carbon hybridisation over the QM9 test set")
+    stats.add_argument("--models", nargs="*", help="shipped QM9 models (default: all)")
+    stats.add_argument("--limit", type=int, help="only the first N test molecules")
+    stats.add_argument("--out", default="docs", help="folder for ga_stats.csv and ga_stats.png")
+    stats.add_argument("--device")
+    stats.set_defaults(run=_ga_stats)
     return parser
 
 

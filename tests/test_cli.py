@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def scann(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -36,6 +37,25 @@ def test_train_evaluate_predict(tmp_path):
     assert abs(atoms.arrays["ga"].sum() - 1.0) < 1e-6
     table = pd.read_csv(tmp_path / "ga" / "water.csv")
     assert np.allclose(table["ga"], atoms.arrays["ga"]) and abs(table["n_times_ga"].mean() - 1.0) < 1e-6
+
+    scann("ga-stats", "--models", "run/best.pt", "--limit", "30", "--out", "stats", cwd=tmp_path)
+    stats = pd.read_csv(tmp_path / "stats" / "ga_stats.csv")
+    assert {"H", "C", "C sp3"} <= set(stats["group"]) and (tmp_path / "stats" / "ga_stats.png").exists()
+    atoms_total = stats.loc[stats["group"].isin(["H", "C", "N", "O", "F"]), "atoms"].sum()
+    mean_n_ga = (stats["mean"] * stats["atoms"])[stats["group"].isin(["H", "C", "N", "O", "F"])].sum() / atoms_total
+    assert mean_n_ga == pytest.approx(1.0, abs=0.5)  # N x GA averages 1 within each molecule
+
+
+def test_train_evaluate_on_a_labelled_crystal_dataset(tmp_path):
+    config = {"train": {"name": "tiny_smfe12", "dataset": "assets/data/smfe12.extxyz.gz",
+                        "target": "formation_energy_per_atom", "unit": "eV/atom", "epochs": 1, "batch_size": 8,
+                        "limit": 16, "workers": 1},
+              "model": {"elements": [13, 22, 26, 27, 29, 30, 31, 42, 62], "n_blocks": 1, "dim": 16, "n_heads": 2,
+                        "cutoff": 6.0, "ga_mode": "size_consistent", "ga_normalize": False}}
+    (tmp_path / "tiny.json").write_text(json.dumps(config))
+    scann("train", "tiny.json", "--out", "run", cwd=tmp_path)  # the dataset path is relative to the repository
+    evaluation = json.loads(scann("evaluate", "run/best.pt", "--limit", "16", cwd=tmp_path).stdout)
+    assert evaluation["n"] == 16 and evaluation["unit"] == "eV/atom" and 0 < evaluation["mae"] < 1
 
 
 def test_resume_continues_the_run(tmp_path):

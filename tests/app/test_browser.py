@@ -281,6 +281,37 @@ def test_explore_crystal_unit_cell_and_supercell(fake_server, browser, tmp_path)
     page.close()
 
 
+def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
+    """The SmFe12 page with the shipped crystal model: substitute Co on an 8i site in variant A and
+    see its formation energy, its dataset twin, the ringed site in a drawn 3D view and the map."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/SmFe12_sites", timeout=TIMEOUT_MS)
+    _settle(page)
+    _no_exception(page)
+    main = page.locator('[data-testid="stMain"]')
+    main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first.click()
+    page.get_by_role("option", name="Co", exact=True).click()
+    _settle(page)
+    main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first.click()
+    page.get_by_role("option", name="Fe 11 · 8i").click()
+    page.keyboard.press("Escape")
+    page.get_by_text("CHGNet E_f (Co10)").wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    _no_exception(page)
+    assert main.get_by_text("Predicted E_f").count() == 2
+    ringed = [f for f in page.frames if f is not page.main_frame and "addSphere" in (f.content() or "")]
+    assert ringed, "the substituted site is not ringed in any 3D view"
+    canvas = _viewer_frame(page).query_selector("canvas").bounding_box()
+    assert canvas and canvas["width"] > 100
+    assert page.locator(".js-plotly-plot").count() >= 2  # colour bar and the dataset map
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(tmp_path / "smfe12.png"), full_page=True)
+    assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
+    page.close()
+
+
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
 
 

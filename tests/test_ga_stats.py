@@ -1,0 +1,33 @@
+"""GA statistics: carbon hybridisation from connectivity and the per-group summary."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scann_core.ga_stats import atom_ga_rows, carbon_hybridisation, ga_summary
+from scann_core.structure import Structure
+
+
+def test_carbon_hybridisation_of_small_molecules():
+    ethane = Structure([6, 6, 1, 1, 1, 1, 1, 1],
+                       [[0, 0, 0.765], [0, 0, -0.765], [1.02, 0, 1.16], [-0.51, 0.88, 1.16], [-0.51, -0.88, 1.16],
+                        [-1.02, 0, -1.16], [0.51, -0.88, -1.16], [0.51, 0.88, -1.16]], name="ethane")
+    ethylene = Structure([6, 6, 1, 1, 1, 1], [[0, 0, 0.665], [0, 0, -0.665], [0, 0.92, 1.23], [0, -0.92, 1.23],
+                                              [0, 0.92, -1.23], [0, -0.92, -1.23]], name="ethylene")
+    hcn = Structure([1, 6, 7], [[0, 0, -1.066], [0, 0, 0], [0, 0, 1.156]], name="HCN")
+    assert carbon_hybridisation(ethane) == ["sp3", "sp3"] + [""] * 6
+    assert carbon_hybridisation(ethylene) == ["sp2", "sp2"] + [""] * 4
+    assert carbon_hybridisation(hcn) == ["", "sp", ""]
+
+
+def test_summary_groups_elements_and_carbon_types():
+    hcn = Structure([1, 6, 7], [[0, 0, -1.066], [0, 0, 0], [0, 0, 1.156]], name="HCN")
+    rows = atom_ga_rows([hcn, hcn], [np.array([0.2, 0.3, 0.5]), np.array([0.1, 0.5, 0.4])], "toy")
+    assert len(rows) == 6 and rows["n_ga"].tolist() == pytest.approx([0.6, 0.9, 1.5, 0.3, 1.5, 1.2])
+    summary = ga_summary(rows).set_index("group")
+    assert summary.loc["C", "mean"] == pytest.approx(1.2) and summary.loc["C sp", "atoms"] == 2
+    assert summary.loc["N", "mean"] == pytest.approx(1.35)
+    assert summary.loc["H", "sem"] == pytest.approx(np.std([0.6, 0.3], ddof=1) / np.sqrt(2))
+    assert set(summary.index) == {"H", "C", "N", "C sp"}
+    assert isinstance(summary, pd.DataFrame)
