@@ -89,9 +89,9 @@ def variant_controls(v: str, ids: list[str]):
 
 def open_map_pick(ids: list[str]) -> None:
     """A point clicked on the dataset map (last run) becomes variant A, once per click."""
-    state = st.session_state.get(f"{P}_map")
-    points = state["selection"]["points"] if state and "selection" in state else []
-    picked = str(points[0]["customdata"][0]) if points and points[0].get("customdata") else None
+    from scann_core.smfe12_explorer import picked_config
+
+    picked = picked_config(st.session_state.get(f"{P}_map"))
     if picked in ids and picked != st.session_state.get(f"{P}_picked"):
         st.session_state[f"{P}_picked"] = picked
         st.session_state[f"{P}_A_source"] = "From the dataset"

@@ -11,7 +11,7 @@ from ._elements import NUMBERS, SYMBOLS
 from .structure import Structure
 
 __all__ = ["DATASET_PATH", "RATIOS_PATH", "dataset_frame", "dataset_structure", "host_cell", "parent_wyckoff",
-           "fe_site_menu", "substitute", "substituted_atoms", "dataset_twin"]
+           "fe_site_menu", "substitute", "substituted_atoms", "dataset_twin", "picked_config"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET_PATH = ROOT / "assets" / "data" / "smfe12.extxyz.gz"
@@ -105,3 +105,14 @@ def dataset_twin(structure: Structure, ids: list[str]) -> str | None:
     atoms = substituted_atoms(structure)
     config_id = configuration_of(atoms, [SYMBOLS[structure.numbers[i]] for i in atoms]).config_id
     return config_id if config_id in ids else None
+
+
+def picked_config(chart_state) -> str | None:
+    """The config_id of the first point selected on the dataset map (a plotly chart's selection
+    state as Streamlit keeps it: ``{"selection": {"points": [{"customdata": [config_id, ...]}]}}``)."""
+    try:
+        points = chart_state["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    data = points[0].get("customdata") if points else None
+    return str(data[0]) if data else None

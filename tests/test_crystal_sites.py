@@ -169,3 +169,11 @@ def test_builder_and_dataset_twin():
         substitute("Xe", [eights[0]])
     with pytest.raises(ValueError, match="not an Fe site"):
         substitute("Co", [0])
+
+
+def test_a_point_picked_on_the_map_names_its_configuration():
+    from scann_core.smfe12_explorer import picked_config
+
+    assert picked_config({"selection": {"points": [{"customdata": ["Co10", 11, "8i", 1]}], "box": []}}) == "Co10"
+    assert picked_config({"selection": {"points": []}}) is None
+    assert picked_config(None) is None and picked_config({}) is None
