@@ -154,14 +154,21 @@ def test_home_page(server, browser, tmp_path):
     page.close()
 
 
-def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+def _open(browser, url: str, height: int = 1400):
+    """A new page at ``url``, settled and checked (found, no exception); returns it with the list
+    that collects its JavaScript errors."""
+    page = browser.new_page(viewport={"width": 1300, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server}/Explore", timeout=TIMEOUT_MS)
+    page.goto(url, timeout=TIMEOUT_MS)
     _settle(page)
     _no_page_not_found(page)
     _no_exception(page)
+    return page, errors
+
+
+def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
+    page, errors = _open(browser, f"{server}/Explore")
     page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
     _settle(page)
     xyz = tmp_path / "ethanol.xyz"
@@ -284,12 +291,7 @@ def test_explore_crystal_unit_cell_and_supercell(fake_server, browser, tmp_path)
 def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     """The SmFe12 page with the shipped crystal model: substitute Co on an 8i site in variant A and
     see its formation energy, its dataset twin, the ringed site in a drawn 3D view and the map."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server}/SmFe12_sites", timeout=TIMEOUT_MS)
-    _settle(page)
-    _no_exception(page)
+    page, errors = _open(browser, f"{server}/SmFe12_sites", height=1600)
     main = page.locator('[data-testid="stMain"]')
     main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first.click()
     page.get_by_role("option", name="Co", exact=True).click()
@@ -317,12 +319,8 @@ PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
 
 @pytest.mark.parametrize("stem", PAGES)
 def test_every_page_opens_without_an_exception(server, browser, tmp_path, stem):
-    page = browser.new_page(viewport={"width": 1300, "height": 1400})
     url_path = stem.split("_", 1)[1] if stem[0].isdigit() else stem
-    page.goto(f"{server}/{url_path}", timeout=TIMEOUT_MS)
-    _settle(page)
-    _no_page_not_found(page)
-    _no_exception(page)
+    page, _ = _open(browser, f"{server}/{url_path}")
     page.screenshot(path=str(tmp_path / f"{stem}.png"), full_page=True)
     page.close()
 
