@@ -69,7 +69,6 @@ def variant_controls(v: str, ids: list[str]):
     structure, error = sup.try_call(substitute, element, [menu[c] for c in chosen])
     if error:
         return None, error
-    relax_key = f"{P}_{v}_relaxed"
     key = sup.structure_key(structure)
     if st.toggle("Relax with CHGNet", key=f"{P}_{v}_relax", help="About 5-20 s on a CPU; cached."):
         with st.status("Relaxing with CHGNet (positions and cell)...", expanded=False) as status:
@@ -79,7 +78,6 @@ def variant_controls(v: str, ids: list[str]):
         if error:
             return None, error
         structure, converged, fmax = result
-        st.session_state[relax_key] = key
         note = "relaxed with CHGNet" + ("" if converged else f" (NOT converged, fmax {fmax:.3f} eV/A)")
     else:
         note = "built in the relaxed parent cell, not relaxed"

@@ -88,7 +88,8 @@ class Predictor:
                 raise StructureError(f"{structure.name} is not a {structure_type}-type structure, the only crystal "
                                      f"type {self.card['name']} was trained on, so it gives no number for it.")
         largest = self.card.get("max_train_atoms")
-        if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest:
+        exact_for_supercells = structure.is_periodic and self.model.config.ga_mode == "size_consistent"
+        if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest and not exact_for_supercells:
             return [f"{structure.n_atoms} atoms is far more than the largest training structure "
                     f"({largest} atoms): this prediction is an extrapolation."]
         return []

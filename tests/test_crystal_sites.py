@@ -67,6 +67,7 @@ def test_supercell_of_a_relaxed_cell(predictor, co_cell):
     big_value, big_ga = _predict(predictor, supercell(co_cell, (1, 2, 2)))
     assert big_value == pytest.approx(value, abs=1e-9)
     assert np.allclose(big_ga, np.tile(ga / 4, 4), atol=1e-12)
+    assert predictor.check(supercell(co_cell, (2, 2, 2))) == []  # exact, so no extrapolation warning
 
 
 def test_primitive_and_conventional_cells_agree_without_canonicalisation(predictor):
