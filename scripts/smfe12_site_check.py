@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         "the same cell (the published notebook's minimum ran over all atoms, substituent included).",
         f"- The paper (DFT data, its own model): {', '.join(LOW_EF)} have ratio about 1.3-1.8 and lower "
         f"formation energy; {', '.join(HIGH_EF)} about 1.0-1.35 and higher. It did not split by Wyckoff site.",
+        "- Scale: our crystal model uses the size-consistent GA without L2 normalisation, so GA contrast is not "
+        "capped at e^sqrt(2) (about 4.1x) as with the paper's formula; compare the *order* of the ratios with the "
+        "paper, not their size.",
         "",
         "![ratio vs formation energy](smfe12_sites.png)",
         "",
