@@ -178,3 +178,24 @@ def test_a_point_picked_on_the_map_names_its_configuration():
     assert picked_config({"selection": {"points": [{"customdata": ["Co10", 11, "8i", 1]}], "box": []}}) == "Co10"
     assert picked_config({"selection": {"points": []}}) is None
     assert picked_config(None) is None and picked_config({}) is None
+
+
+def test_fast_reader_equals_ase_and_falls_back_for_other_columns(tmp_path):
+    import ase.io
+    from ase import Atoms
+
+    from scann_core.data.jobs import write_extxyz_gz
+    from scann_core.data.labelled import _read_with_ase, read_labelled
+
+    frames = [Atoms("SmFe2", positions=[[0, 0, 0], [1.5, 0.2, 0.1], [0.3, 1.7, 2.2]], cell=[[4, 0, 0], [0.5, 4, 0], [0, 0, 5]],
+                    pbc=True, info={"config_id": f"c{k}", "ef": -0.01 * k, "sites": "8i,8j", "atom_indices": "2,3"})
+              for k in range(3)]
+    write_extxyz_gz(frames, tmp_path / "set.extxyz.gz")
+    fast, slow = read_labelled(tmp_path / "set.extxyz.gz"), _read_with_ase(str(tmp_path / "set.extxyz.gz"))
+    assert fast.ids == slow.ids == ["c0", "c1", "c2"]
+    for a, b in zip(fast.structures, slow.structures):
+        assert np.allclose(a.positions, b.positions) and np.allclose(a.cell, b.cell) and a.pbc == b.pbc
+    assert fast.values("ef").tolist() == pytest.approx([0.0, -0.01, -0.02])
+    frames[0].new_array("ga", np.ones(3))
+    ase.io.write(tmp_path / "extra.extxyz", frames[:1], format="extxyz")
+    assert np.allclose(read_labelled(tmp_path / "extra.extxyz").structures[0].cell, frames[0].cell.array)

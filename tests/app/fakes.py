@@ -93,7 +93,7 @@ def fake_predict_module(names: list[str]) -> types.ModuleType:
     return mod
 
 
-def install(modules: dict, model_names: tuple[str, ...] = ("qm9_homo", "qm9_lumo")) -> None:
+def install(modules: dict, model_names: tuple[str, ...] = ("qm9_homo", "qm9_lumo", "fake_crystal")) -> None:
     """Put the fake gallery and predictor modules into ``modules`` (``sys.modules``)."""
     modules["scann_core.gallery"] = fake_gallery_module()
     modules["scann_core.predict"] = fake_predict_module(list(model_names))

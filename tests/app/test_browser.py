@@ -293,10 +293,10 @@ def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     see its formation energy, its dataset twin, the ringed site in a drawn 3D view and the map."""
     page, errors = _open(browser, f"{server}/SmFe12_sites", height=1600)
     main = page.locator('[data-testid="stMain"]')
-    main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first.click()
+    main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first.click(timeout=TIMEOUT_MS)
     page.get_by_role("option", name="Co", exact=True).click()
     _settle(page)
-    main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first.click()
+    main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first.click(timeout=TIMEOUT_MS)
     page.get_by_role("option", name="Fe 11 · 8i").click()
     page.keyboard.press("Escape")
     page.get_by_text("CHGNet E_f (Co10)").wait_for(timeout=TIMEOUT_MS)
