@@ -1,4 +1,4 @@
-"""The ``scann`` command: featurize, train, evaluate, predict, export, ga-stats."""
+"""The ``scann`` command: featurize, train, evaluate, predict, export, ga-stats, ga-seeds."""
 from __future__ import annotations
 
 import argparse
@@ -114,6 +114,23 @@ def _ga_stats(args) -> None:
     print(summary.to_string(index=False))
 
 
+def _ga_seeds(args) -> None:
+    from .ga_stats import seed_agreement, seed_agreement_summary, test_set_ga
+    from .predict import Predictor
+
+    first, second = (Predictor.load(name, device=args.device) for name in (args.first, args.second))
+    if (first.dataset, first.target.name) != (second.dataset, second.target.name):
+        raise SystemExit(f"the two models predict different things: {first.target.name} on {first.dataset} "
+                         f"against {second.target.name} on {second.dataset}.")
+    _, ga_first = test_set_ga(first, limit=args.limit)
+    _, ga_second = test_set_ga(second, limit=args.limit)
+    result = {"first": first.card.get("name", args.first), "second": second.card.get("name", args.second),
+              "target": first.target.name, **seed_agreement_summary(seed_agreement(ga_first, ga_second))}
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scann", description="SCANN attention networks for molecules and crystals.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--out", default="docs", help="folder for ga_stats.csv and ga_stats.png")
     stats.add_argument("--device")
     stats.set_defaults(run=_ga_stats)
+
+    seeds = commands.add_parser("ga-seeds", help="per-structure Spearman of GA between two models of one target "
+                                                 "(the seed-to-seed noise floor), averaged over the test set")
+    seeds.add_argument("first", help="shipped model name or checkpoint path")
+    seeds.add_argument("second", help="the same target trained from another seed")
+    seeds.add_argument("--limit", type=int, help="only the first N test structures")
+    seeds.add_argument("--out", help="JSON file for the result")
+    seeds.add_argument("--device")
+    seeds.set_defaults(run=_ga_seeds)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""GA statistics over a test set: mean N x GA by element and, for carbon, by hybridisation.
+"""GA statistics over a test set: mean N x GA by element and, for carbon, by hybridisation, and
+the agreement of GA between two trained models (the seed-to-seed noise floor).
 
 The paper found HOMO GA ordered O > N > C and sp/sp2 carbon above sp3, with less contrast for
 LUMO. Carbon hybridisation comes from the number of bonded neighbours in RDKit's connectivity
@@ -12,9 +13,11 @@ from typing import Sequence
 
 import numpy as np
 
+from .ranks import spearman
 from .structure import Structure
 
-__all__ = ["carbon_hybridisation", "atom_ga_rows", "qm9_test_rows", "ga_summary", "plot_ga_summary"]
+__all__ = ["carbon_hybridisation", "atom_ga_rows", "test_set_ga", "qm9_test_rows", "ga_summary", "plot_ga_summary",
+           "seed_agreement", "seed_agreement_summary"]
 
 HYBRIDISATION_BY_DEGREE = {4: "sp3", 3: "sp2"}
 
@@ -60,17 +63,37 @@ def ga_summary(rows):
     return out.drop(columns="std")
 
 
-def qm9_test_rows(predictor, *, limit: int | None = None):
-    """:func:`atom_ga_rows` of a QM9 model over the fixed test split (the first ``limit`` molecules)."""
-    from .data.qm9 import qm9_frame, qm9_split, qm9_structure
-    from .data.sources import dataset_splits
+def test_set_ga(predictor, *, limit: int | None = None) -> tuple[list[Structure], list[np.ndarray]]:
+    """The structures of a model's own test split (the first ``limit``) and its GA on each."""
+    from .data.sources import dataset_splits, split_structures
     from .train import predict_graphs
 
-    test = dataset_splits("qm9", predictor.target.name, predictor.model.config, limit=limit).test
+    test = dataset_splits(predictor.dataset, predictor.target.name, predictor.model.config,
+                          unit=predictor.target.unit, limit=limit).test
     _, ga = predict_graphs(predictor.model, test, predictor.target, device=predictor.device, return_ga=True)
-    frame = qm9_frame()
-    structures = [qm9_structure(frame.iloc[int(k)]) for k in qm9_split()["test"][:len(ga)]]
+    return split_structures(predictor.dataset, "test", len(ga)), ga
+
+
+def qm9_test_rows(predictor, *, limit: int | None = None):
+    """:func:`atom_ga_rows` of a QM9 model over the fixed test split (the first ``limit`` molecules)."""
+    structures, ga = test_set_ga(predictor, limit=limit)
     return atom_ga_rows(structures, ga, predictor.card["name"])
+
+
+def seed_agreement(ga_a: Sequence[np.ndarray], ga_b: Sequence[np.ndarray]) -> np.ndarray:
+    """(n_structures,) Spearman correlation between two models' GA on each structure (nan where
+    either GA is constant, e.g. a structure whose atoms are all symmetry-equivalent)."""
+    if len(ga_a) != len(ga_b):
+        raise ValueError(f"{len(ga_a)} GA arrays against {len(ga_b)}.")
+    return np.array([spearman(a, b) for a, b in zip(ga_a, ga_b)])
+
+
+def seed_agreement_summary(rho: np.ndarray) -> dict[str, float]:
+    """Mean, standard error, median and count of the finite per-structure correlations."""
+    finite = rho[np.isfinite(rho)]
+    return {"mean_spearman": float(finite.mean()), "sem": float(finite.std(ddof=1) / np.sqrt(len(finite))),
+            "median_spearman": float(np.median(finite)), "n_structures": int(len(finite)),
+            "n_undefined": int(len(rho) - len(finite))}
 
 
 def plot_ga_summary(summary, path) -> None:

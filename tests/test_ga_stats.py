@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scann_core.ga_stats import atom_ga_rows, carbon_hybridisation, ga_summary
+from scann_core.ga_stats import (atom_ga_rows, carbon_hybridisation, ga_summary, seed_agreement,
+                                  seed_agreement_summary)
 from scann_core.structure import Structure
 
 
@@ -31,3 +32,15 @@ def test_summary_groups_elements_and_carbon_types():
     assert summary.loc["H", "sem"] == pytest.approx(np.std([0.6, 0.3], ddof=1) / np.sqrt(2))
     assert set(summary.index) == {"H", "C", "N", "C sp"}
     assert isinstance(summary, pd.DataFrame)
+
+
+def test_seed_agreement_per_structure():
+    ga_a = [np.array([0.1, 0.2, 0.7]), np.array([0.5, 0.3, 0.2]), np.array([0.25, 0.25, 0.25, 0.25])]
+    ga_b = [np.array([0.2, 0.3, 0.5]), np.array([0.2, 0.3, 0.5]), np.array([0.1, 0.2, 0.3, 0.4])]
+    rho = seed_agreement(ga_a, ga_b)
+    assert rho[:2].tolist() == pytest.approx([1.0, -1.0]) and np.isnan(rho[2])  # constant GA: undefined
+    summary = seed_agreement_summary(rho)
+    assert summary["mean_spearman"] == pytest.approx(0.0) and summary["n_structures"] == 2
+    assert summary["n_undefined"] == 1 and summary["sem"] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        seed_agreement(ga_a, ga_b[:2])

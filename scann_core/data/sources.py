@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DATASETS", "dataset_splits", "resolve_dataset", "describe_dataset"]
+import numpy as np
+
+__all__ = ["DATASETS", "dataset_splits", "split_structures", "held_out_structures", "resolve_dataset", "describe_dataset"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +50,41 @@ def dataset_splits(dataset: str, target: str, config, *, unit: str | None = None
 
     return labelled_data_splits(config, resolve_dataset(dataset), target, unit=unit or "", limit=limit,
                                 workers=workers, progress=progress)
+
+
+def _splits_and_reader(dataset: str):
+    """Split positions of ``dataset`` and a function from a position to its :class:`Structure`."""
+    if dataset == "qm9":
+        from .qm9 import qm9_frame, qm9_split, qm9_structure
+
+        frame = qm9_frame()
+        return qm9_split(), lambda k: qm9_structure(frame.iloc[int(k)])
+    from .labelled import labelled_splits, read_labelled
+
+    data = read_labelled(resolve_dataset(dataset))
+    return labelled_splits(data.ids), lambda k: data.structures[int(k)]
+
+
+def split_structures(dataset: str, split: str, limit: int | None = None) -> list:
+    """The structures of one split ('train', 'val', 'test'), in the order training and evaluation
+    see them (the first ``limit`` only)."""
+    splits, structure = _splits_and_reader(dataset)
+    return [structure(k) for k in splits[split][:limit]]
+
+
+def held_out_structures(dataset: str, n: int, seed: int = 0) -> tuple[list, str]:
+    """``n`` structures a model of ``dataset`` never trained on, and a sentence saying which.
+
+    Drawn with ``seed`` from the test split; when the test split is smaller than ``n``, all of it
+    plus structures drawn from the validation split. Returned in dataset order.
+    """
+    rng = np.random.default_rng(seed)
+    splits, structure = _splits_and_reader(dataset)
+    test, val = splits["test"], splits["val"]
+    if n <= len(test):
+        chosen = np.sort(rng.choice(test, size=n, replace=False))
+        return [structure(k) for k in chosen], f"{n} of the {len(test)} test structures, drawn with seed {seed}"
+    extra = rng.choice(val, size=min(n - len(test), len(val)), replace=False)
+    chosen = np.sort(np.concatenate([test, extra]))
+    return [structure(k) for k in chosen], (f"all {len(test)} test structures and {len(extra)} of the {len(val)} "
+                                            f"validation structures (drawn with seed {seed})")
