@@ -34,11 +34,11 @@ with st.sidebar:
     st.header("Property")
     prop = st.selectbox("Property", list(models), key=f"{P}_property") if models else None
     if prop is None:
-        st.caption(f"No trained {'crystal' if all(structure.pbc) else 'molecule'} model installed.")
+        st.caption(f"No trained {'crystal' if structure.is_periodic else 'molecule'} model installed.")
 
 result, error = (None, None)
 if prop is None:
-    kind = "crystal" if all(structure.pbc) else "molecule"
+    kind = "crystal" if structure.is_periodic else "molecule"
     st.warning(models_problem or f"No trained {kind} model is installed yet, so there is no prediction and no GA to show.")
 else:
     with st.spinner("Predicting..."):

@@ -340,18 +340,23 @@ def list_models() -> tuple[list[str], str | None]:
 
 
 def models_for(names: Sequence[str], structure: "Structure") -> list[str]:
-    """The models of ``names`` whose card kind fits ``structure``: molecule models for a molecule,
-    crystal models for a 3D crystal (a model that cannot be loaded is kept, so that its error shows)."""
-    wanted = "crystal" if all(structure.pbc) else "molecule"
-    out = []
-    for name in names:
+    """The models of ``names`` whose card kind fits ``structure`` (molecule models for a molecule,
+    crystal models for anything periodic), those trained on its structure type first (so a fullerene
+    opens the fullerene models by default) and those trained on another structure type last.
+    A model that cannot be loaded is kept, so that its error shows."""
+    from scann_core.structure_types import fits_structure_type
+
+    wanted = "crystal" if structure.is_periodic else "molecule"
+    ranked = []
+    for order, name in enumerate(names):
         try:
-            kind = load_predictor(name).card.get("kind", "molecule")
+            card = load_predictor(name).card
         except Exception:  # noqa: BLE001 -- the prediction step reports it in one sentence
-            kind = wanted
-        if kind == wanted:
-            out.append(name)
-    return out
+            card = {"kind": wanted}
+        if card.get("kind", "molecule") == wanted:
+            fits = fits_structure_type(card, structure)
+            ranked.append(({True: 0, None: 1, False: 2}[fits], order, name))
+    return [name for *_, name in sorted(ranked)]
 
 
 def list_gallery() -> tuple[list[Any], str | None]:

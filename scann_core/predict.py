@@ -11,6 +11,7 @@ from .checkpoint import TargetInfo, load_checkpoint
 from .graph import Graph, build_graph, collate, element_lookup
 from .model import ScannModel
 from .structure import Structure, StructureError, validate_structure
+from .structure_types import fits_structure_type
 from .train import pick_device
 
 __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "PRETRAINED_DIR"]
@@ -18,9 +19,6 @@ __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "P
 PRETRAINED_DIR = Path(__file__).with_name("pretrained")
 SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
 # A card's ``structure_type`` -> (module, function) telling whether a structure is of that type.
-STRUCTURE_TYPES = {"ThMn12": ("scann_core.data.smfe12", "is_thmn12_type")}
-
-
 def available_models() -> list[str]:
     """Names of the models shipped in the package (``Predictor.load(name)`` opens them)."""
     return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
@@ -79,14 +77,9 @@ class Predictor:
             kind = "a crystal" if structure.is_periodic else "a molecule"
             raise StructureError(f"{structure.name} is {kind}, but {self.card['name']} was trained on "
                                  f"{self.card['kind']}s only, so it gives no number for it.")
-        structure_type = self.card.get("structure_type")
-        if structure_type in STRUCTURE_TYPES:
-            from importlib import import_module
-
-            module, function = STRUCTURE_TYPES[structure_type]
-            if not getattr(import_module(module), function)(structure):
-                raise StructureError(f"{structure.name} is not a {structure_type}-type structure, the only crystal "
-                                     f"type {self.card['name']} was trained on, so it gives no number for it.")
+        if fits_structure_type(self.card, structure) is False:
+            raise StructureError(f"{structure.name} is not a {self.card['structure_type']}-type structure, the only "
+                                 f"kind of structure {self.card['name']} was trained on, so it gives no number for it.")
         largest = self.card.get("max_train_atoms")
         exact_for_supercells = structure.is_periodic and self.model.config.ga_mode == "size_consistent"
         if largest and structure.n_atoms > SIZE_WARNING_FACTOR * largest and not exact_for_supercells:

@@ -66,14 +66,14 @@ def dataset_site_ratios(predictor, path, *, workers: int = 2, progress=None):
     """
     import pandas as pd
 
-    from .data.labelled import labelled_graphs, read_labelled, split_of
+    from .data.labelled import labelled_graphs, read_labelled
     from .train import predict_graphs
 
     data = read_labelled(path)
     graphs = labelled_graphs(predictor.model.config, path, workers=workers, progress=progress)
     predicted, ga = predict_graphs(predictor.model, graphs, predictor.target, device=predictor.device,
                                    return_ga=True)
-    rows = []
+    rows, parts = [], data.parts
     for k, (structure, info) in enumerate(zip(data.structures, data.info)):
         elements = _listed(info.get("elements", "none"))
         if info.get("kind") not in ("enumerated", "sampled") or len(set(elements)) != 1:
@@ -83,7 +83,7 @@ def dataset_site_ratios(predictor, path, *, workers: int = 2, progress=None):
             rows.append({"config_id": structure.name, "substituent": elements[0], "a": int(info["a"]), "site": site,
                          "atom": atom + 1, "ratio": float(ratio),
                          "ef_label": 1000 * float(info["formation_energy_per_atom"]),
-                         "ef_predicted": 1000 * float(predicted[k]), "split": split_of(structure.name)})
+                         "ef_predicted": 1000 * float(predicted[k]), "split": parts[k]})
     return pd.DataFrame(rows)
 
 

@@ -22,7 +22,7 @@ def dataset_frame(path: Path = DATASET_PATH):
     """One row per structure: config_id, kind, substituents, a, sites, ef_label (meV/atom), split."""
     import pandas as pd
 
-    from .data.labelled import read_labelled, split_of
+    from .data.labelled import read_labelled
 
     data = read_labelled(path)
     return pd.DataFrame({
@@ -32,7 +32,7 @@ def dataset_frame(path: Path = DATASET_PATH):
         "a": [int(i.get("a", 0)) for i in data.info],
         "sites": [str(i.get("sites", "none")) for i in data.info],
         "ef_label": 1000 * data.values("formation_energy_per_atom"),
-        "split": [split_of(c) for c in data.ids],
+        "split": data.parts,
     })
 
 

@@ -148,7 +148,7 @@ def write_dataset(relaxed: dict, frames: list[dict], splits: dict[str, str], pat
             cage = relaxed[frame["cage_id"]]
             atoms = structure_to_ase(cage_structure(cage).with_positions(np.array(frame["positions"])))
             atoms.info.update({
-                "frame_id": frame["frame_id"], "cage_id": cage["cage_id"], "n_atoms": int(cage["n_atoms"]),
+                "config_id": frame["frame_id"], "cage_id": cage["cage_id"], "n_atoms": int(cage["n_atoms"]),
                 "isomer": int(cage["isomer"]), "ipr": bool(cage["ipr"]),
                 "pentagon_adjacencies": int(cage["pentagon_adjacencies"]), "point_group": cage["point_group"],
                 "temperature": float(frame["temperature"]), "frame_index": int(frame["index"]),
@@ -182,7 +182,7 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "",
         f"- {len(frames)} labelled geometries of {len(by_cage)} fullerene cages (planned: {len(plan)} frames of "
         f"{len(cages)} cages), all-carbon, neutral, closed shell, no periodicity (`pbc = F F F`).",
-        "- Per structure (extxyz header): `frame_id`, `cage_id` (`C<n>-IPR-<k>`: k-th isomer of `buckygen -I`; "
+        "- Per structure (extxyz header): `config_id` (the frame id), `cage_id` (`C<n>-IPR-<k>`: k-th isomer of `buckygen -I`; "
         "`C<n>-<k>`: k-th of all isomers), `n_atoms`, `isomer` (k), `ipr`, `pentagon_adjacencies` (edges shared "
         "by two pentagons), `point_group` (of the relaxed cage, pymatgen, tolerance 0.1), `temperature` (K, "
         "effective; 0 = the relaxed cage), `frame_index`, `sigma` (A, displacement standard deviation per "

@@ -151,7 +151,7 @@ def write_dataset(configs: dict, records: list[tuple[dict, int]], splits: dict[s
                     atoms.new_array(key, refs[key])
                 atoms.new_array("site_energy", np.array(snap["site_energy"]))
                 atoms.info.update({
-                    "traj_id": record["traj_id"], "cluster": record["cluster"], "n_pt": int(record["n_pt"]),
+                    "config_id": f"{record['traj_id']}-{int(snap['index'])}", "traj_id": record["traj_id"], "cluster": record["cluster"], "n_pt": int(record["n_pt"]),
                     "temperature": float(record["temperature"]), "seed": int(record["seed"]),
                     "snapshot": int(snap["index"]), "time_fs": float(snap["step"] * pg.TIMESTEP_FS),
                     "deformation_energy_ev": float(snap["deformation_energy"]), "split": splits[record["traj_id"]],
@@ -190,7 +190,7 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
         "relaxed sheet), both CHGNet, eV per 72-atom cell. It includes the thermal distortion of the whole "
         "sheet, not only the part Pt induces; the thermal part dominates (compare the static deformation "
         "energies of the relaxed configurations below with the labels per temperature).",
-        "- Header info: `traj_id`, `cluster`, `n_pt`, `temperature` (K), `seed`, `snapshot`, `time_fs`, "
+        "- Header info: `config_id` (`<traj_id>-<snapshot>`), `traj_id`, `cluster`, `n_pt`, `temperature` (K), `seed`, `snapshot`, `time_fs`, "
         "`split`, `pt_positions` (x y z of each Pt, A, flattened; Pt sits on the +z side: `pt_side`).",
         "- Per-atom columns (references, `scann_core.references.deformation`): `bond_elongation` (mean relative "
         "stretch of the atom's 3 bonds against the flat sheet), `height` (A, atom above the plane of its 3 "

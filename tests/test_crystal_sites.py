@@ -146,14 +146,26 @@ def test_group_separation_on_built_cases():
 
 
 def test_split_is_per_structure_and_stable():
-    from scann_core.data.labelled import labelled_splits, read_labelled, split_of
+    from scann_core.data.labelled import LabelledSet, read_labelled, split_of
 
-    ids = read_labelled("assets/data/smfe12.extxyz.gz").ids
-    parts = labelled_splits(ids)
+    data = read_labelled("assets/data/smfe12.extxyz.gz")
+    ids, parts = data.ids, data.splits()
     assert sorted(np.concatenate(list(parts.values())).tolist()) == list(range(len(ids)))
     assert 0.7 < len(parts["train"]) / len(ids) < 0.9 and len(parts["test"]) > 0.05 * len(ids)
     assert split_of("Co10") == split_of("Co10")
-    assert labelled_splits(ids[::-1])["test"].size == parts["test"].size  # order does not matter
+    reversed_set = LabelledSet(data.structures[::-1], data.info[::-1])
+    assert reversed_set.splits()["test"].size == parts["test"].size  # order does not matter
+    assert [data.parts[k] for k in parts["val"]] == ["val"] * len(parts["val"])
+
+
+def test_split_header_keeps_groups_together(ch4):
+    from scann_core.data.labelled import LabelledSet
+
+    frames = [ch4.with_positions(ch4.positions + 0.01 * k) for k in range(6)]
+    grouped = LabelledSet(frames, [{"split": part} for part in ("train", "train", "test", "test", "val", "val")])
+    assert grouped.splits()["test"].tolist() == [2, 3] and grouped.splits()["val"].tolist() == [4, 5]
+    partial = LabelledSet(frames, [{"split": "test"}] + [{}] * 5)  # not every frame says: hash the ids instead
+    assert len(partial.parts) == 6 and set(partial.parts) <= {"train", "val", "test"}
 
 
 def test_builder_and_dataset_twin():

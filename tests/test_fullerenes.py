@@ -96,6 +96,20 @@ def test_gallery_cages_keep_the_buckygen_bond_graph():
     assert not fl.bonds_intact(load_gallery_structure("C60").positions, fl.fullerene_adjacency(37)[:60, :60])
 
 
+def test_fullerene_recognition(benzene):
+    from scann_core.structure import Structure
+
+    cages = [load_gallery_structure(key) for key in ("C60", "C70", "C72")]
+    assert all(fl.is_fullerene(cage) for cage in cages)
+    c60 = cages[0]
+    assert not fl.is_fullerene(benzene)  # not all carbon, too small
+    broken = c60.positions.copy()
+    broken[0] += 3.0 * broken[0] / np.linalg.norm(broken[0])  # one atom pulled out of the cage
+    assert not fl.is_fullerene(c60.with_positions(broken))
+    assert not fl.is_fullerene(Structure(c60.numbers, c60.positions, 20 * np.eye(3), (True, True, True)))
+    assert not fl.is_fullerene(Structure([7] + [6] * 59, c60.positions))  # an aza-fullerene
+
+
 def test_spring_start_fixes_a_poor_spectral_start():
     adjacency = fl.adjacency_matrix(fl.cage_graph(f"C72-{fl.D6D_C72}"))
     i, j = np.nonzero(np.triu(adjacency))
@@ -185,6 +199,10 @@ def test_outputs_from_cache(tmp_path):
     assert read[1].info["cage_id"] == "C60-IPR-1" and read[1].info["split"] == "test"
     assert read[1].info["homo_ev"] == pytest.approx(-10.5) and read[1].info["n_atoms"] == 60
     assert not read[0].pbc.any() and len(read[0]) == 60
+    from scann_core.data.labelled import read_labelled
+
+    labelled = read_labelled(data)  # what training reads: ids are frame ids, the split is the cage's
+    assert labelled.ids == [f.frame_id for f in plan] and labelled.parts == ["test"] * 3
     sheet = tmp_path / "DATASHEET_FULLERENES.md"
     script.write_datasheet(cages, plan, relaxed, done, splits, sheet, data)
     text = sheet.read_text()

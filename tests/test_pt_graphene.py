@@ -162,6 +162,11 @@ def test_outputs_from_cache(tmp_path, flat):
     assert read[1].info["deformation_energy_ev"] == pytest.approx(0.1)
     assert read[1].info["split"] == splits[trajectory.traj_id] and read[1].info["n_pt"] == 1
     np.testing.assert_allclose(np.ravel(read[1].info["pt_positions"]), system.positions[72])
+    from scann_core.data.labelled import read_labelled
+
+    labelled = read_labelled(data)  # what training reads: one id per snapshot, the trajectory's split
+    assert labelled.ids == [f"{trajectory.traj_id}-0", f"{trajectory.traj_id}-1"]
+    assert labelled.parts == [splits[trajectory.traj_id]] * 2
     assert int(np.argmax(read[1].arrays["curvature"])) == 10 and read[1].arrays["curvature"][10] > 0
     np.testing.assert_allclose(read[0].arrays["bond_elongation"], 0.0, atol=1e-9)
     sheet = tmp_path / "DATASHEET_PT_GRAPHENE.md"

@@ -33,17 +33,17 @@ import numpy as np
 from ..structure import Structure
 
 __all__ = [
-    "MEAN_BOND", "FMAX", "KB_EV", "TEMPERATURES", "FRAMES_PER_TEMPERATURE", "PINNED_TEST", "SPLIT_FRACTIONS",
-    "buckygen_binary", "buckygen_version", "parse_planar_code", "n_faces", "fullerene_graphs", "count_isomers",
-    "adjacency_matrix", "fullerene_adjacency", "face_sizes", "pentagon_adjacencies", "automorphism_count",
-    "spectral_positions", "spring_positions", "centred", "cage_start", "relax_cage", "bonds_intact", "START",
-    "NON_IPR", "D6D_C72", "fewest_adjacency_isomers", "Cage", "cage_catalogue", "cage_graph",
-    "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma", "thermal_displacements", "Frame",
-    "frame_plan",
-    "frame_positions", "label_frame",
+    "MEAN_BOND", "MAX_BOND", "FMAX", "KB_EV", "TEMPERATURES", "FRAMES_PER_TEMPERATURE", "PINNED_TEST",
+    "SPLIT_FRACTIONS", "buckygen_binary", "buckygen_version", "parse_planar_code", "n_faces", "fullerene_graphs",
+    "count_isomers", "adjacency_matrix", "fullerene_adjacency", "face_sizes", "pentagon_adjacencies",
+    "automorphism_count", "spectral_positions", "spring_positions", "centred", "cage_start", "relax_cage",
+    "is_fullerene", "bonds_intact", "START", "NON_IPR", "D6D_C72", "fewest_adjacency_isomers", "Cage",
+    "cage_catalogue", "cage_graph", "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma",
+    "thermal_displacements", "Frame", "frame_plan", "frame_positions", "label_frame",
 ]
 
 MEAN_BOND = 1.4  # angstrom, scale of the spectral start
+MAX_BOND = 1.65  # A: longest C-C distance counted as a cage bond
 FMAX = 0.01  # eV/A, GFN2-xTB relaxation threshold (tight, so point groups come out clean)
 RELAX_STEPS = 1000
 KB_EV = 8.617333262e-5  # Boltzmann constant in eV/K
@@ -316,7 +316,20 @@ def relax_cage(adjacency: np.ndarray, name: str = "cage", *, fmax: float = FMAX,
     return centred(relax_xtb(cage_start(adjacency, name, method=start), fmax=fmax, steps=steps))
 
 
-def bonds_intact(positions: np.ndarray, adjacency: np.ndarray, max_bond: float = 1.65) -> bool:
+def is_fullerene(structure: Structure, max_bond: float = MAX_BOND) -> bool:
+    """Whether ``structure`` is a fullerene cage: a non-periodic all-carbon structure of at least 20
+    atoms in which every atom has exactly three neighbours closer than ``max_bond`` (a cubic graph;
+    the 12 pentagons follow from Euler's formula for a closed cage)."""
+    from scipy.spatial.distance import cdist
+
+    if structure.is_periodic or structure.n_atoms < 20 or set(structure.numbers.tolist()) != {6}:
+        return False
+    distance = cdist(structure.positions, structure.positions)
+    np.fill_diagonal(distance, np.inf)
+    return bool(((distance < max_bond).sum(axis=1) == 3).all())
+
+
+def bonds_intact(positions: np.ndarray, adjacency: np.ndarray, max_bond: float = MAX_BOND) -> bool:
     """Whether the geometry still has the bond graph: every bond shorter than ``max_bond`` and
     every other pair longer."""
     from scipy.spatial.distance import cdist

@@ -2,8 +2,10 @@
 
 Each frame is one structure; its header holds a ``config_id`` and the labels (for example
 ``formation_energy_per_atom`` in ``assets/data/smfe12.extxyz.gz``). The split is fixed per
-structure, not per file: a structure's part (train 80 %, validation 10 %, test 10 %) follows
-from a hash of its ``config_id``, so a dataset that grows keeps every earlier assignment.
+structure, not per file. A generator that must keep groups together (all frames of a fullerene
+cage, all snapshots of a trajectory) writes each frame's part in a ``split`` header; otherwise a
+structure's part (train 80 %, validation 10 %, test 10 %) follows from a hash of its
+``config_id``, so a dataset that grows keeps every earlier assignment.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..structure import Structure
 
-__all__ = ["LabelledSet", "read_labelled", "split_of", "labelled_splits", "labelled_graphs", "labelled_data_splits"]
+__all__ = ["LabelledSet", "read_labelled", "split_of", "labelled_graphs", "labelled_data_splits"]
 
 SPLIT_BUCKETS = {"train": range(0, 8), "val": range(8, 9), "test": range(9, 10)}  # of hash mod 10
 
@@ -47,6 +49,19 @@ class LabelledSet:
         if missing:
             raise KeyError(f"{len(missing)} structures (e.g. {missing[0]}) have no {key!r} label.")
         return np.array([float(i[key]) for i in self.info])
+
+    @property
+    def parts(self) -> list[str]:
+        """'train', 'val' or 'test' per structure: the frames' own ``split`` headers when every frame
+        has one, else :func:`split_of` each ``config_id``."""
+        if self.info and all(i.get("split") in SPLIT_BUCKETS for i in self.info):
+            return [str(i["split"]) for i in self.info]
+        return [split_of(name) for name in self.ids]
+
+    def splits(self) -> dict[str, np.ndarray]:
+        """Positions of the train / val / test structures."""
+        parts = np.array(self.parts)
+        return {name: np.flatnonzero(parts == name) for name in SPLIT_BUCKETS}
 
 
 SIMPLE_PROPERTIES = "species:S:1:pos:R:3"  # what the project's generators write
@@ -125,12 +140,6 @@ def split_of(config_id: str) -> str:
     return next(name for name, buckets in SPLIT_BUCKETS.items() if bucket in buckets)
 
 
-def labelled_splits(ids: list[str]) -> dict[str, np.ndarray]:
-    """Positions of the train / val / test structures in ``ids``."""
-    parts = np.array([split_of(i) for i in ids])
-    return {name: np.flatnonzero(parts == name) for name in SPLIT_BUCKETS}
-
-
 def labelled_graphs(config, path: str | Path, *, workers: int = 2, progress=None):
     """Every structure of a dataset file featurised under ``config``'s neighbour rule, in file order
     with nan targets; cached by file content and preprocessing parameters."""
@@ -156,5 +165,5 @@ def labelled_data_splits(config, path: str | Path, target: str, *, unit: str, li
 
     data = read_labelled(path)
     graphs = labelled_graphs(config, path, workers=workers, progress=progress).with_targets(data.values(target))
-    parts = {name: idx[:limit] for name, idx in labelled_splits(data.ids).items()}
+    parts = {name: idx[:limit] for name, idx in data.splits().items()}
     return DataSplits(**{name: graphs.subset(idx) for name, idx in parts.items()}, unit=unit)

@@ -21,8 +21,20 @@ DATASETS: dict[str, dict[str, str]] = {
         "level_of_theory": "CHGNet 0.3.0, an ML surrogate of PBE(+U) DFT, not DFT",
         "structure_type": "ThMn12",
     },
+    "fullerenes.extxyz.gz": {
+        "dataset": "Fullerene cages C50-C84 from buckygen (IPR and fewest-adjacency non-IPR isomers), "
+                   "GFN2-xTB relaxed, thermally displaced frames (docs/DATASHEET_FULLERENES.md)",
+        "level_of_theory": "GFN2-xTB (tblite), a semi-empirical tight-binding method, not DFT",
+        "structure_type": "fullerene",
+    },
+    "pt_graphene.extxyz.gz": {
+        "dataset": "Carbon sheets deformed by Pt1-Pt4 clusters in CHGNet molecular dynamics, Pt removed "
+                   "(docs/DATASHEET_PT_GRAPHENE.md)",
+        "level_of_theory": "CHGNet 0.3.0 deformation energy of the sheet, an ML surrogate of PBE DFT, not DFT",
+    },
 }
-SPLIT_TEXT = "by structure: SHA-1 of config_id mod 10 -> 0-7 train, 8 validation, 9 test"
+SPLIT_TEXT = ("the file's split column where every frame has one (whole fullerene cages, whole trajectories), "
+              "else by structure: SHA-1 of config_id mod 10 -> 0-7 train, 8 validation, 9 test")
 
 
 def resolve_dataset(dataset: str) -> Path:
@@ -59,10 +71,10 @@ def _splits_and_reader(dataset: str):
 
         frame = qm9_frame()
         return qm9_split(), lambda k: qm9_structure(frame.iloc[int(k)])
-    from .labelled import labelled_splits, read_labelled
+    from .labelled import read_labelled
 
     data = read_labelled(resolve_dataset(dataset))
-    return labelled_splits(data.ids), lambda k: data.structures[int(k)]
+    return data.splits(), lambda k: data.structures[int(k)]
 
 
 def split_structures(dataset: str, split: str, limit: int | None = None) -> list:

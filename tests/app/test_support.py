@@ -28,6 +28,19 @@ def test_try_call():
     assert value is None and "twelve" in error
 
 
+def test_models_for_offers_models_of_the_structure_type_first(monkeypatch, benzene):
+    import types
+
+    from scann_core.gallery import load_gallery_structure
+
+    cards = {"qm9_homo": {"kind": "molecule"}, "fullerene_homo": {"kind": "molecule", "structure_type": "fullerene"},
+             "smfe12_ef": {"kind": "crystal", "structure_type": "ThMn12"}}
+    monkeypatch.setattr(sup, "load_predictor", lambda name: types.SimpleNamespace(card=cards[name]))
+    names = ["qm9_homo", "fullerene_homo", "smfe12_ef"]
+    assert sup.models_for(names, load_gallery_structure("C70")) == ["fullerene_homo", "qm9_homo"]
+    assert sup.models_for(names, benzene) == ["qm9_homo", "fullerene_homo"]  # the cage model last
+
+
 def test_model_options_labels():
     opts = sup.model_options(["qm9_homo", "qm9_lumo", "scann-qm9-gap-v2", "qm9_alpha", "qm9_cv",
                               "demo_qm9_homo", "mystery"])
