@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from ._elements import NUMBERS, SYMBOLS
+from .paths import ASSETS
 from .structure import Structure
 
 __all__ = ["DATASET_PATH", "RATIOS_PATH", "dataset_frame", "dataset_structure", "host_cell", "parent_wyckoff",
            "fe_site_menu", "substitute", "substituted_atoms", "dataset_twin", "picked_config"]
 
-ROOT = Path(__file__).resolve().parents[1]
-DATASET_PATH = ROOT / "assets" / "data" / "smfe12.extxyz.gz"
-RATIOS_PATH = ROOT / "assets" / "data" / "smfe12_site_ratios.csv"  # scripts/smfe12_site_check.py
+DATASET_PATH = ASSETS / "data" / "smfe12.extxyz.gz"
+RATIOS_PATH = ASSETS / "data" / "smfe12_site_ratios.csv"  # scripts/smfe12_site_check.py
 
 
 def dataset_frame(path: Path = DATASET_PATH):

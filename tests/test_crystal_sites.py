@@ -192,7 +192,7 @@ def test_a_point_picked_on_the_map_names_its_configuration():
     assert picked_config(None) is None and picked_config({}) is None
 
 
-def test_fast_reader_equals_ase_and_falls_back_for_other_columns(tmp_path):
+def test_fast_reader_equals_ase_with_extra_columns(tmp_path):
     import ase.io
     from ase import Atoms
 
@@ -208,6 +208,14 @@ def test_fast_reader_equals_ase_and_falls_back_for_other_columns(tmp_path):
     for a, b in zip(fast.structures, slow.structures):
         assert np.allclose(a.positions, b.positions) and np.allclose(a.cell, b.cell) and a.pbc == b.pbc
     assert fast.values("ef").tolist() == pytest.approx([0.0, -0.01, -0.02])
-    frames[0].new_array("ga", np.ones(3))
+    assert fast.arrays == [{}, {}, {}]
+    frames[0].new_array("curvature", np.array([0.1, -0.2, 0.3]))
+    frames[0].new_array("displacement", np.arange(9.0).reshape(3, 3))
+    frames[0].new_array("tag", np.array([1, 2, 3]))
     ase.io.write(tmp_path / "extra.extxyz", frames[:1], format="extxyz")
-    assert np.allclose(read_labelled(tmp_path / "extra.extxyz").structures[0].cell, frames[0].cell.array)
+    fast, slow = read_labelled(tmp_path / "extra.extxyz"), _read_with_ase(str(tmp_path / "extra.extxyz"))
+    assert np.allclose(fast.structures[0].cell, frames[0].cell.array)
+    assert set(fast.arrays[0]) == set(slow.arrays[0]) == {"curvature", "displacement", "tag"}
+    for key in ("curvature", "displacement", "tag"):
+        np.testing.assert_array_equal(fast.arrays[0][key], slow.arrays[0][key])
+    assert fast.arrays[0]["tag"].dtype.kind == "i" and fast.arrays[0]["displacement"].shape == (3, 3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,15 +26,22 @@ SPLIT_BUCKETS = {"train": range(0, 8), "val": range(8, 9), "test": range(9, 10)}
 
 @dataclass
 class LabelledSet:
-    """Structures with their header info.
+    """Structures with their header info and extra per-atom columns.
 
     Attributes:
         structures: one :class:`Structure` per frame, named by ``config_id``.
         info: one dict of header values per frame (the energy key included).
+        arrays: one dict per frame of the per-atom columns other than species and positions,
+            e.g. the Pt/graphene references ``curvature`` (n_atoms,); empty dicts when there are none.
     """
 
     structures: list[Structure]
     info: list[dict]
+    arrays: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.arrays:
+            self.arrays = [{} for _ in self.structures]
 
     def __len__(self) -> int:
         return len(self.structures)
@@ -64,36 +71,54 @@ class LabelledSet:
         return {name: np.flatnonzero(parts == name) for name in SPLIT_BUCKETS}
 
 
-SIMPLE_PROPERTIES = "species:S:1:pos:R:3"  # what the project's generators write
+COLUMN_TYPES = {"R": float, "I": int, "S": str, "L": lambda text: text in ("T", "True")}
 
 
-def _simple_frames(text: str) -> tuple[list[Structure], list[dict]] | None:
-    """Frames whose only per-atom columns are species and position, parsed directly (ASE's reader
-    takes about 25 ms per frame); None when any frame has other columns."""
+def _columns(properties: str) -> list[tuple[str, str, int]] | None:
+    """(name, type letter, width) of each per-atom column of an extxyz ``Properties`` value, or
+    None unless it starts with ``species:S:1:pos:R:3`` and uses known types only."""
+    fields = properties.split(":")
+    columns = [(fields[k], fields[k + 1], int(fields[k + 2])) for k in range(0, len(fields) - 2, 3)]
+    if len(fields) % 3 or columns[:2] != [("species", "S", 1), ("pos", "R", 3)] \
+            or any(kind not in COLUMN_TYPES for _, kind, _ in columns):
+        return None
+    return columns
+
+
+def _parse_frames(text: str) -> LabelledSet | None:
+    """Every frame of an extended XYZ text, parsed directly (ASE's reader takes about 25 ms per
+    frame); None for anything this parser does not handle (ASE reads it then)."""
     from ase.io.extxyz import key_val_str_to_dict
 
     from .._elements import NUMBERS
 
     lines = text.splitlines()
-    structures, info, k = [], [], 0
+    structures, info, arrays, k = [], [], [], 0
     while k < len(lines):
         if not lines[k].strip():
             k += 1
             continue
         n = int(lines[k])
         header = key_val_str_to_dict(lines[k + 1])
-        if header.pop("Properties", None) != SIMPLE_PROPERTIES:
+        columns = _columns(str(header.pop("Properties", "")))
+        if columns is None:
             return None
         rows = [line.split() for line in lines[k + 2:k + 2 + n]]
-        positions = np.array([[float(x) for x in row[1:4]] for row in rows]).reshape(n, 3)
+        extra, start = {}, 1
+        for name, kind, width in columns[1:]:
+            values = [[COLUMN_TYPES[kind](x) for x in row[start:start + width]] for row in rows]
+            extra[name] = np.array(values).reshape(n, width) if width > 1 else np.array(values).reshape(n)
+            start += width
+        positions = extra.pop("pos")
         pbc = tuple(bool(b) for b in header.pop("pbc", (False, False, False)))
         lattice = header.pop("Lattice", None)
         cell = np.asarray(lattice, dtype=np.float64).T if lattice is not None else np.zeros((3, 3))
         name = str(header.get("config_id", f"frame_{len(structures)}"))
         structures.append(Structure([NUMBERS[row[0]] for row in rows], positions, cell, pbc, name))
         info.append(header)
+        arrays.append(extra)
         k += n + 2
-    return structures, info
+    return LabelledSet(structures, info, arrays)
 
 
 @lru_cache(maxsize=4)
@@ -102,10 +127,8 @@ def _read_cached(path: str, mtime: float) -> LabelledSet:
 
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt") as handle:
-        parsed = _simple_frames(handle.read())
-    if parsed is None:
-        return _read_with_ase(path)
-    return LabelledSet(*parsed)
+        parsed = _parse_frames(handle.read())
+    return _read_with_ase(path) if parsed is None else parsed
 
 
 def _read_with_ase(path: str) -> LabelledSet:
@@ -116,14 +139,15 @@ def _read_with_ase(path: str) -> LabelledSet:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frames = ase.io.read(path, index=":", format="extxyz")
-    structures, info = [], []
+    structures, info, arrays = [], [], []
     for k, atoms in enumerate(frames):
         header = dict(atoms.info)
         if atoms.calc is not None and "energy" in atoms.calc.results:
             header["energy"] = float(atoms.calc.results["energy"])
         structures.append(structure_from_ase(atoms, str(header.get("config_id", f"frame_{k}"))))
         info.append(header)
-    return LabelledSet(structures, info)
+        arrays.append({key: value for key, value in atoms.arrays.items() if key not in ("numbers", "positions")})
+    return LabelledSet(structures, info, arrays)
 
 
 def read_labelled(path: str | Path) -> LabelledSet:

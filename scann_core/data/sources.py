@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import REPO_ROOT
+
 __all__ = ["DATASETS", "dataset_splits", "split_structures", "held_out_structures", "resolve_dataset", "describe_dataset"]
 
-ROOT = Path(__file__).resolve().parents[2]
 
 # File name of a generated dataset -> what a model card says about it.
 DATASETS: dict[str, dict[str, str]] = {
@@ -42,7 +43,7 @@ def resolve_dataset(dataset: str) -> Path:
     path = Path(dataset)
     if path.exists() or path.is_absolute():
         return path
-    return ROOT / path
+    return REPO_ROOT / path
 
 
 def describe_dataset(dataset: str) -> dict[str, str]:

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..structure import StructureError
-from ..paths import cache_dir
+from ..paths import ASSETS, cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..structure import Structure
@@ -78,7 +78,7 @@ HARTREE_EV = 27.211386245988  # CODATA 2018
 DEGENERACY_TOL = 1e-3  # Ha: orbitals this close in energy form one level
 CUBE_KINDS = ("homo", "lumo", "deformation")
 DEFAULT_METHOD = {"basis": "6-31G(2df,p)", "xc": "b3lyp", "density_fit": True, "grid_points": 48}
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "orbitals"
+SHIPPED_DIR = ASSETS / "orbitals"
 SIDECAR = "reference.json"
 CUBE_MARGIN_BOHR = 4.0  # empty space around the atoms in the cube box (PySCF's default is 3)
 GEOMETRY_DECIMALS = 4  # angstrom rounding of the cache key (1e-4 A)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from ..paths import ASSETS
 from .colors import colors_for, value_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +36,7 @@ __all__ = [
     "vendored_3dmol_js",
 ]
 
-THREEDMOL_JS_PATH = Path(__file__).resolve().parents[2] / "assets" / "3Dmol-min.js"
+THREEDMOL_JS_PATH = ASSETS / "3Dmol-min.js"
 
 STICK_RADIUS = 0.14
 SPHERE_SCALE = 0.28

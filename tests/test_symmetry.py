@@ -1,0 +1,27 @@
+"""Symmetry-equivalent atoms and the per-class spread of a per-atom score."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scann_core.gallery import load_gallery_structure
+from scann_core.symmetry import class_spread, equivalent_atoms
+
+
+def test_fullerene_classes():
+    group, classes = equivalent_atoms(load_gallery_structure("C70"))
+    assert group == "D5h" and sorted(len(c) for c in classes) == [10, 10, 10, 20, 20]
+    assert sorted(np.concatenate(classes).tolist()) == list(range(70))
+    group, classes = equivalent_atoms(load_gallery_structure("C60"))
+    assert group == "Ih" and len(classes) == 1
+
+
+def test_class_spread(benzene):
+    group, classes = equivalent_atoms(benzene)
+    assert group == "D6h" and [len(c) for c in classes] == [6, 6]
+    equal = np.where(benzene.numbers == 6, 0.1, 0.05)
+    assert class_spread(equal, classes) == pytest.approx({"within": 0.0, "overall": 0.05 / 0.075,
+                                                          "between": 0.05 / 0.075})
+    broken = equal.copy()
+    broken[0] = 0.12  # one carbon differs from its five equivalents
+    assert class_spread(broken, classes)["within"] == pytest.approx(0.02 / broken.mean())
