@@ -190,6 +190,17 @@ def test_crystal_html_unit_cell_supercell_and_order():
         crystal_view_html(NACL, values, supercell=(0, 1, 1))
 
 
+def test_highlights_and_markers_are_spheres_at_their_positions():
+    ringed = crystal_view_html(NACL, [0.3, 0.2, 0.3, 0.2], highlight=[1])
+    spheres = re.findall(r'addSphere\(\{"center": \{"x": ([-\d.e]+), "y": ([-\d.e]+), "z": ([-\d.e]+)\}', ringed)
+    assert [tuple(map(float, c)) for c in spheres] == [(2.82, 0.0, 0.0)] and '"wireframe": true' in ringed
+    marked = molecule_view_html(ETHANOL, GA, markers=np.array([[0.0, 0.0, 3.0], [1.0, 2.0, 3.0]]))
+    spheres = re.findall(r'addSphere\(\{"center": \{"x": ([-\d.e]+), "y": ([-\d.e]+), "z": ([-\d.e]+)\}', marked)
+    assert [tuple(map(float, c)) for c in spheres] == [(0.0, 0.0, 3.0), (1.0, 2.0, 3.0)]
+    assert not re.search(r"viewer_\w+\.addSphere", molecule_view_html(ETHANOL, GA))
+    assert _style_colors(marked) == _style_colors(molecule_view_html(ETHANOL, GA))  # atoms keep their colours
+
+
 def test_vendored_3dmol_is_the_pinned_release():
     import hashlib
 

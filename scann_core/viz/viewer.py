@@ -42,6 +42,8 @@ STICK_RADIUS = 0.14
 SPHERE_SCALE = 0.28
 HIGHLIGHT_RADIUS = 0.9  # angstrom, the wireframe sphere around a highlighted atom
 HIGHLIGHT_COLOR = "#111111"  # near black: not a colour of any map offered
+MARKER_RADIUS = 1.2  # angstrom, a sphere marking an atom that is not part of the model input (Pt)
+MARKER_COLOR = "#9a9a9a"
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,8 +61,8 @@ def atom_labels(symbols: Sequence[str], values: Sequence[float] | np.ndarray,
 
 def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndarray, *,
                        cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
-                       labels: Sequence[str] | None = None, height: int = 460,
-                       background: str = "white") -> str:
+                       labels: Sequence[str] | None = None, markers: np.ndarray | None = None,
+                       height: int = 460, background: str = "white") -> str:
     """HTML of a sticks + spheres 3D view of a molecule, atoms coloured by ``values``.
 
     Args:
@@ -69,6 +71,8 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
         cmap, vmin, vmax: colour mapping of :func:`~scann_core.viz.colors.colors_for`;
             ``None`` for either end takes the data's min / max.
         labels: (n_atoms,) hover texts; default ``atom_labels(symbols, values)``.
+        markers: (m, 3) positions of things that are not part of the model's input (the Pt atoms
+            above a graphene sheet), drawn as translucent grey spheres.
         height: viewer height in pixels (the width fills the frame).
 
     Returns:
@@ -76,9 +80,20 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
     """
     values = _check_values(structure, values)
     xyz = _xyz_text(structure)
+    spheres = _spheres(np.zeros((0, 3)) if markers is None else markers, radius=MARKER_RADIUS, color=MARKER_COLOR,
+                       wireframe=False, opacity=0.55)
     return _view_html(structure, values, data=xyz, fmt="xyz", options={}, cmap=cmap, vmin=vmin,
                       vmax=vmax, labels=labels, height=height, background=background,
-                      extra_cmds=molecule_camera(structure))
+                      extra_cmds=spheres + molecule_camera(structure))
+
+
+def _spheres(points: np.ndarray, *, radius: float, color: str, wireframe: bool, opacity: float
+             ) -> tuple[tuple[str, tuple], ...]:
+    """3Dmol ``addSphere`` commands, one per row of ``points`` (m, 3)."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    return tuple(("addSphere", ({"center": {"x": float(x), "y": float(y), "z": float(z)}, "radius": radius,
+                                 "color": color, "wireframe": wireframe, "opacity": opacity},))
+                 for x, y, z in points)
 
 
 def molecule_camera(structure: "Structure") -> tuple[tuple[str, tuple], ...]:
@@ -126,10 +141,8 @@ def crystal_view_html(structure: "Structure", values: Sequence[float] | np.ndarr
         raise ValueError(f"The supercell must be three whole numbers from 1 to 4, not {supercell}.")
     cif = p1_cif(structure)
     extra: list[tuple[str, tuple]] = [("addUnitCell", ())]
-    for i in highlight:
-        x, y, z = (float(c) for c in structure.positions[int(i)])
-        extra.append(("addSphere", ({"center": {"x": x, "y": y, "z": z}, "radius": HIGHLIGHT_RADIUS,
-                                     "color": HIGHLIGHT_COLOR, "wireframe": True, "opacity": 0.8},)))
+    extra += _spheres(structure.positions[[int(i) for i in highlight]], radius=HIGHLIGHT_RADIUS,
+                      color=HIGHLIGHT_COLOR, wireframe=True, opacity=0.8)
     if reps != (1, 1, 1):
         extra.append(("replicateUnitCell", reps))
     extra.append(("zoomTo", ()))
