@@ -13,6 +13,7 @@ PAGE_TITLES = {
     "3_Attention_vs_attribution.py": ("Attention vs attribution", ":material/compare:"),
     "4_Attention_on_images.py": ("Attention on images", ":material/image:"),
     "5_SmFe12_sites.py": ("SmFe12 substitution sites", ":material/grid_view:"),
+    "6_Pt_on_graphene.py": ("Pt on graphene", ":material/blur_on:"),
 }
 
 

@@ -83,6 +83,7 @@ PROPERTY_LABELS = {
     "alpha": "alpha (isotropic polarisability)",
     "cv": "Cv (heat capacity at 298 K)",
     "ef": "formation energy",
+    "deformation": "sheet deformation energy",
 }
 
 # UI label -> cube kind of scann_core.references (the orbital reference panel)
@@ -506,19 +507,11 @@ def loaded_structure(prefix: str, gallery_problem: str | None) -> "Structure":
 
 # ----------------------------------------------------------------------------- models page
 
-# Targets whose eV values read better in meV (orbital energies and their gap).
-_MEV_TARGETS = ("homo", "lumo", "gap")
-
-
 def display_unit(card: dict) -> tuple[str, float]:
-    """``(unit, factor)`` to show a model's values in: meV (factor 1000) for eV orbital energies,
-    meV/atom for eV/atom, else the card's own unit (factor 1)."""
+    """``(unit, factor)`` to show a model's errors in: meV (factor 1000) for eV, meV/atom for
+    eV/atom, else the card's own unit (factor 1)."""
     unit = str(card.get("unit") or "")
-    if unit == "eV" and str(card.get("target", "")).lower() in _MEV_TARGETS:
-        return "meV", 1000.0
-    if unit == "eV/atom":
-        return "meV/atom", 1000.0
-    return unit, 1.0
+    return (f"m{unit}", 1000.0) if unit in ("eV", "eV/atom") else (unit, 1.0)
 
 
 def _pretrained_dir():

@@ -17,10 +17,11 @@ from .paths import ASSETS
 from .ranks import spearman, top_k_overlap
 from .structure import Structure
 
-__all__ = ["DATASET_PATH", "REFERENCES", "TOP_K", "Snapshot", "snapshot_frame", "load_snapshot",
+__all__ = ["DATASET_PATH", "SUMMARY_PATH", "REFERENCES", "TOP_K", "Snapshot", "snapshot_frame", "load_snapshot",
            "reference_agreement", "dataset_agreement", "agreement_summary"]
 
 DATASET_PATH = ASSETS / "data" / "pt_graphene.extxyz.gz"
+SUMMARY_PATH = ASSETS / "data" / "pt_graphene_agreement.csv"  # scripts/pt_graphene_check.py
 # per-atom column -> (label, unit)
 REFERENCES = {"bond_elongation": ("C-C bond elongation", "relative"),
               "curvature": ("local curvature (+ convex towards Pt)", "1/Å"),

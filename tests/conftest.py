@@ -41,6 +41,35 @@ def graphene_sheet(vacuum: float, repeats: int = 4, pbc=(True, True, True)) -> S
                      f"graphene_{vacuum:g}")
 
 
+def write_pt_graphene_dataset(path):
+    """Four sheets in the Pt/graphene generator's format, each with one carbon raised by 0.3 A under
+    a Pt atom (atoms 10, 20 in train; 30, 40 in test), with their references; returns ``path``."""
+    from scann_core.data import pt_graphene as pg
+    from scann_core.data.jobs import write_extxyz_gz
+    from scann_core.io import structure_to_ase
+    from scann_core.references import deformation as dref
+
+    flat = pg.graphene_sheet()
+    frames = []
+    for k, (atom, split) in enumerate(((10, "train"), (20, "train"), (30, "test"), (40, "test"))):
+        positions = flat.positions.copy()
+        positions[atom, 2] += 0.3
+        sheet = pg.carbon_sheet(flat.with_positions(positions))
+        atoms = structure_to_ase(sheet)
+        for key, values in dref.carbon_references(sheet, flat, site_energies=False).items():
+            atoms.new_array(key, values)
+        site_energy = np.zeros(sheet.n_atoms)
+        site_energy[atom] = 0.05
+        atoms.new_array("site_energy", site_energy)
+        atoms.info.update({"config_id": f"Pt1-top-T300-s{k}-0", "cluster": "Pt1-top", "n_pt": 1,
+                           "temperature": 300.0, "seed": k, "snapshot": 0, "time_fs": 100.0,
+                           "deformation_energy_ev": 0.05, "split": split,
+                           "pt_positions": positions[atom] + [0, 0, 2.0], "pt_side": "+z"})
+        frames.append(atoms)
+    write_extxyz_gz(frames, path)
+    return path
+
+
 @pytest.fixture
 def ch4() -> Structure:
     from scann_core.data.qm9 import qm9_frame, qm9_structure

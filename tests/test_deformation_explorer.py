@@ -6,36 +6,13 @@ import pytest
 import torch
 
 from scann_core import deformation_explorer as dx
-from scann_core.data import pt_graphene as pg
-from scann_core.references import deformation as dref
+
+from conftest import write_pt_graphene_dataset
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """Four bumped sheets (one raised carbon each) in the generator's format, two in test."""
-    from scann_core.data.jobs import write_extxyz_gz
-    from scann_core.io import structure_to_ase
-
-    flat = pg.graphene_sheet()
-    frames = []
-    for k, (atom, split) in enumerate(((10, "train"), (20, "train"), (30, "test"), (40, "test"))):
-        positions = flat.positions.copy()
-        positions[atom, 2] += 0.3
-        sheet = pg.carbon_sheet(flat.with_positions(positions))
-        atoms = structure_to_ase(sheet)
-        for key, values in dref.carbon_references(sheet, flat, site_energies=False).items():
-            atoms.new_array(key, values)
-        site_energy = np.zeros(sheet.n_atoms)
-        site_energy[atom] = 0.05
-        atoms.new_array("site_energy", site_energy)
-        atoms.info.update({"config_id": f"Pt1-top-T300-s{k}-0", "cluster": "Pt1-top", "n_pt": 1,
-                           "temperature": 300.0, "seed": k, "snapshot": 0, "time_fs": 100.0,
-                           "deformation_energy_ev": 0.05, "split": split,
-                           "pt_positions": positions[atom] + [0, 0, 2.0], "pt_side": "+z"})
-        frames.append(atoms)
-    path = tmp_path_factory.mktemp("pt") / "pt_graphene.extxyz.gz"
-    write_extxyz_gz(frames, path)
-    return path
+    return write_pt_graphene_dataset(tmp_path_factory.mktemp("pt") / "pt_graphene.extxyz.gz")
 
 
 def test_snapshot_table_and_one_snapshot(dataset):

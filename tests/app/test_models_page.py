@@ -60,10 +60,11 @@ def test_model_card_rows_convert_orbital_energies_to_mev(card_dir):
     assert list(table["MAE (meV)"]) == ["159.2", "157.4", "32.0", "41.0", "431.8"]
 
 
-def test_display_unit_keeps_other_units():
+def test_display_unit_shows_energies_in_millielectronvolts_and_keeps_other_units():
     assert sup.display_unit({"target": "lumo", "unit": "eV"}) == ("meV", 1000.0)
+    assert sup.display_unit({"target": "formation_energy_per_atom", "unit": "eV/atom"}) == ("meV/atom", 1000.0)
     assert sup.display_unit({"target": "alpha", "unit": "bohr^3"}) == ("bohr^3", 1.0)
-    assert sup.display_unit({"target": "formation_energy", "unit": "eV"}) == ("eV", 1.0)
+    assert sup.display_unit({"target": "cv", "unit": "cal/mol K"}) == ("cal/mol K", 1.0)
     assert sup.format_number(None) == "n/a" and sup.format_number(float("nan")) == "n/a"
 
 
