@@ -36,19 +36,22 @@ with st.sidebar:
         st.session_state[f"{P}_error"] = None
         st.session_state[f"{P}_gallery_loaded"] = None
 
+structure = sup.loaded_structure(P, gallery_problem)
+with st.sidebar:
     st.header("Model")
     names, models_problem = sup.list_models()
     models = {f"{label} · {name}" if label != name else name: name
-              for label, name in sup.model_options(names).items()}
-    choice = st.selectbox("Shipped model", list(models), key=f"{P}_model") if models else None
+              for label, name in sup.model_options(sup.models_for(names, structure)).items()}
+    choice = st.selectbox("Shipped model", list(models), key=f"{P}_model",
+                          help="The models trained on this kind of structure, its own type first.") if models else None
     perms = st.selectbox("Shapley sample size above 14 atoms", PERMUTATIONS, index=2, key=f"{P}_perms",
                          help="Random atom orders (antithetic pairs) for sampled Shapley values; "
                               "structures of up to 14 atoms get exact values.")
     cmap = st.selectbox("Colour map", list(viz.COLORMAPS), key=f"{P}_cmap")
 
-structure = sup.loaded_structure(P, gallery_problem)
 if choice is None:
-    st.warning(models_problem or "No trained model is installed yet, so there is nothing to explain.")
+    kind = "crystal" if structure.is_periodic else "molecule"
+    st.warning(models_problem or f"No trained {kind} model is installed yet, so there is nothing to explain.")
     st.stop()
 model_name = models[choice]
 
