@@ -1,0 +1,24 @@
+"""Every training config in configs/ is complete, valid and names a dataset the project has or makes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scann_core.config import ModelConfig, TrainConfig, config_from_dict
+from scann_core.data.sources import DATASETS, resolve_dataset
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_config_is_valid(path):
+    raw = json.loads(path.read_text())
+    train = config_from_dict(TrainConfig, raw["train"])
+    model = config_from_dict(ModelConfig, raw["model"])
+    assert train.name == path.stem  # the run folder and the shipped name follow the file name
+    assert train.dataset == "qm9" or resolve_dataset(train.dataset).exists() or Path(train.dataset).name in DATASETS
+    assert train.epochs > 0 and len(model.elements) > 0
+    if train.dataset != "qm9":
+        assert train.unit, "a labelled dataset's unit goes on the card"
