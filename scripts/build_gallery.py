@@ -33,6 +33,9 @@ FULLERENES = [
     ("C72", "Fullerene C72", 38, "D6d",
      "The only IPR isomer of C72 (D6d); the paper's C72 was the non-IPR D6h isomer."),
 ]
+FULLERENE_SPLIT_NOTE = (" Its cage is pinned to the test split of the fullerene dataset: the fullerene models "
+                        "never trained on it.")
+
 # key, title, SMILES, note
 SMILES_MOLECULES = [
     ("dimethylbutadiene", "2,3-Dimethyl-1,3-butadiene", "CC(=C)C(C)=C",
@@ -106,7 +109,7 @@ def main() -> None:
         write_xyz(structure, GALLERY_DIR / f"{key}.xyz", title)
         source = (f"Bond graph of the IPR isomer from buckygen (-I -d {faces}), spectral start from graph "
                   f"Laplacian eigenvectors 2-4 scaled to a {MEAN_BOND} A mean bond, {RELAXED}.")
-        entries.append(entry(key, title, source, note, point_group=group))
+        entries.append(entry(key, title, source, note + FULLERENE_SPLIT_NOTE, point_group=group))
     for key, title, smiles, note in SMILES_MOLECULES:
         if qm9_positions_of(smiles):
             raise RuntimeError(f"{title} is in QM9; take its QM9 geometry instead")
