@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from scann_core.attribution import (attribution_report, coalition_values, deletion_curve, empty_value,
-                                    exact_shapley, ga_sanity, global_attention, insertion_curve,
+from scann_core.attribution import (attribution_records, attribution_report, coalition_values, deletion_curve,
+                                    empty_value, exact_shapley, ga_sanity, global_attention, insertion_curve,
                                     integrated_gradients, kernel_shapley, masking_game, normalised_area, occlusion,
                                     oriented, random_scores, randomized_model, report_markdown, sampled_shapley,
                                     shapley_values, spearman, subgraph, top_k_overlap)
@@ -286,6 +286,11 @@ def test_report_table_and_script(tmp_path, ch4):
         assert f"{metric}_random" in table.columns
     text = report_markdown(table)
     assert "| Shapley |" in text and "random" in text
+
+    records = attribution_records(structures, predictor, n_random=2, sanity_seeds=(0,), n_permutations=2048)
+    check = records[records["method"] == "shapley"]  # both are small: exact values, and the sampled check
+    assert check["shapley_exact"].all() and (check["sampled_vs_exact_max_error"] < 0.3).all()
+    assert records.loc[records["method"] != "shapley", "sampled_vs_exact_spearman"].isna().all()
 
     checkpoint = tmp_path / "tiny.pt"
     save_checkpoint(checkpoint, small, TARGET, {"name": "tiny"})

@@ -41,17 +41,23 @@ def test_model_reproduces_its_card_on_the_ci_subset(name):
     assert mae == pytest.approx(predictor.card["ci_subset_mae"], rel=1e-4)
 
 
-def _example(kind: str):
+def _example(card: dict):
+    """A structure of the kind the model was trained on."""
+    from scann_core.data.pt_graphene import carbon_sheet, graphene_sheet
     from scann_core.gallery import load_gallery_structure
     from scann_core.smfe12_explorer import host_cell
 
-    return load_gallery_structure("thymine") if kind == "molecule" else host_cell()
+    if card.get("structure_type") == "fullerene":
+        return load_gallery_structure("C70")
+    if card["kind"] == "molecule":
+        return load_gallery_structure("thymine")
+    return carbon_sheet(graphene_sheet()) if card["elements"] == [6] else host_cell()
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_prediction_on_an_example(name):
     predictor = Predictor.load(name, device="cpu")
-    structure = _example(predictor.card["kind"])
+    structure = _example(predictor.card)
     prediction = predictor.predict(structure)
     assert np.isfinite(prediction.value) and prediction.unit == predictor.card["unit"]
     assert prediction.ga.shape == (structure.n_atoms,) and prediction.ga.sum() == pytest.approx(1.0, abs=1e-6)

@@ -24,7 +24,8 @@ from .metrics import (deletion_curve, insertion_curve, normalised_area, oriented
                       spearman, top_k_overlap)
 
 __all__ = ["METHODS", "METHOD_LABELS", "METRICS", "StructureAttributions", "explain_graph", "explain",
-           "structure_metrics", "attribution_records", "summarise", "attribution_report", "report_markdown"]
+           "structure_metrics", "attribution_records", "sampled_shapley_check", "summarise", "attribution_report",
+           "report_markdown"]
 
 METHODS = ("ga", "occlusion", "integrated_gradients", "shapley")
 METHOD_LABELS = {"ga": "GA", "occlusion": "occlusion", "integrated_gradients": "integrated gradients",
@@ -177,10 +178,27 @@ def attribution_records(structures: Iterable[Structure], predictor, *, top_k: in
         graph, _ = predictor.model_input(structure)
         explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name, seed=seed,
                                   **explain_kwargs)
-        rows += structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
-                                  n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
-                                  seed=seed)
+        metrics = structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
+                                    n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
+                                    seed=seed)
+        if explained.shapley.exact:  # check the sampled estimator used above max_exact against the exact values
+            metrics[METHODS.index("shapley")].update(
+                sampled_shapley_check(predictor.model, graph, predictor.target, explained.shapley.values,
+                                      seed=seed, **{k: v for k, v in explain_kwargs.items()
+                                                    if k in ("estimator", "n_permutations")}))
+        rows += metrics
     return pd.DataFrame(rows)
+
+
+def sampled_shapley_check(model: ScannModel, graph: Graph, target: TargetInfo | None, exact: np.ndarray,
+                          **sampling) -> dict[str, float]:
+    """How well the sampled estimator (``estimator``, ``n_permutations``, ``seed``) reproduces exact
+    Shapley values ``exact`` (n_atoms,): Spearman between the two, and the largest absolute error
+    divided by the mean |exact value|."""
+    sampled = shapley_values(model, graph, target, max_exact=0, **sampling).values
+    scale = float(np.abs(exact).mean()) or 1.0
+    return {"sampled_vs_exact_spearman": spearman(sampled, exact),
+            "sampled_vs_exact_max_error": float(np.abs(sampled - exact).max() / scale)}
 
 
 def _aggregate(values: pd.Series, weights: pd.Series | None) -> tuple[float, float]:
