@@ -14,6 +14,10 @@ class ModelConfig:
     ``ga_mode='paper'`` is the published global attention (sum over the other atoms, optional
     L2 normalisation of the scores); ``'size_consistent'`` uses the mean over all atoms and no
     normalisation, so an n-fold supercell gives the same prediction and GA / n, repeated.
+    ``readout_norm`` (not in the paper) standardises the structure vector with batch statistics
+    before the readout (running statistics at inference, so a prediction never depends on the
+    batch); GA is computed before it and keeps its meaning. Needed for pure-carbon fullerenes, whose
+    structure vectors differ by about 2 % at initialisation, and training collapses to a constant.
     """
 
     elements: tuple[int, ...]
@@ -29,6 +33,7 @@ class ModelConfig:
     min_ratio: float = 0.2  # solid angle / largest solid angle of the centre atom
     ga_mode: Literal["paper", "size_consistent"] = "paper"
     ga_normalize: bool = True
+    readout_norm: bool = False  # standardise the structure vector over the batch before the readout
     dropout: float = 0.1
 
     def __post_init__(self) -> None:

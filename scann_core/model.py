@@ -55,6 +55,9 @@ class ScannModel(nn.Module):
             LocalAttentionBlock(dim=dim, n_heads=config.n_heads, dropout=config.dropout, update_edges=self.plus)
             for _ in range(config.n_blocks))
         self.global_attention = GlobalAttention(dim=dim, mode=config.ga_mode, normalize=config.ga_normalize)
+        # Not in the paper: when every structure looks alike (pure-carbon cages), structure vectors
+        # differ by about 2 % and training collapses to a constant unless they are standardised.
+        self.readout_norm = nn.BatchNorm1d(dim) if config.readout_norm else None
         self.readout = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, 1))
 
     def edge_features(self, batch: Batch) -> torch.Tensor:
@@ -68,6 +71,16 @@ class ScannModel(nn.Module):
         largest = segment_max(batch.solid_angle, centre, batch.species.shape[0])
         return distance_features * (batch.solid_angle / largest[centre]).unsqueeze(-1)
 
+    def _standardise(self, pooled: torch.Tensor) -> torch.Tensor:
+        """(n_structures, dim) batch-standardised structure vectors; a training batch of one
+        structure uses the running statistics (batch statistics need two)."""
+        norm = self.readout_norm
+        use_batch = self.training and pooled.shape[0] > 1
+        if use_batch:
+            norm.num_batches_tracked += 1
+        return nn.functional.batch_norm(pooled, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+                                        training=use_batch, momentum=norm.momentum, eps=norm.eps)
+
     def forward(self, batch: Batch, *, return_local_attention: bool = False) -> ScannOutput:
         h = self.atom_dropout(silu(self.atom_projection(self.embedding(batch.species))))
         e = self.edge_features(batch)
@@ -76,5 +89,7 @@ class ScannModel(nn.Module):
             h, e, alpha = block(h, e, batch.edge_index)
             attention.append(alpha)
         pooled, ga = self.global_attention(h, batch.batch, batch.n_structures)
+        if self.readout_norm is not None:
+            pooled = self._standardise(pooled)
         prediction = self.readout(pooled).squeeze(-1)
         return ScannOutput(prediction, ga, h, attention if return_local_attention else None)

@@ -151,3 +151,22 @@ def test_checkpoint_of_another_format_is_refused(tmp_path, pyridine):
     torch.save(payload, tmp_path / "future.pt")
     with pytest.raises(CheckpointError, match="format 99"):
         load_checkpoint(tmp_path / "future.pt")
+
+
+def test_readout_norm_learns_running_statistics_and_predicts_independently_of_the_batch(tmp_path, pyridine, ch4):
+    model = make_model(ModelConfig(**{**vars(MOLECULE_CONFIG), "readout_norm": True}))
+    graphs = [build_graph(s, model.config) for s in (pyridine, ch4)]
+    batch = collate(graphs, element_lookup(model.config.elements)).to("cpu", torch.float64)
+    model.train()
+    trained = model(batch)  # batch statistics: the two standardised vectors are opposite
+    model(collate(graphs[:1], element_lookup(model.config.elements)).to("cpu", torch.float64))  # one: no error
+    assert torch.isfinite(trained.prediction).all()
+    assert (model.readout_norm.running_var != 1).any() and int(model.readout_norm.num_batches_tracked) == 1
+    model.eval()
+    both, first = run(model, pyridine, ch4), run(model, pyridine)
+    assert torch.allclose(both.prediction[:1], first.prediction, atol=1e-10)  # inference: running statistics
+    assert torch.allclose(both.ga, torch.cat([first.ga, run(model, ch4).ga]), atol=1e-10)
+    target = TargetInfo("homo", "eV", -6.5, 0.6)
+    save_checkpoint(tmp_path / "m.pt", model.float(), target, {})
+    loaded, _, _ = load_checkpoint(tmp_path / "m.pt")
+    assert loaded.config.readout_norm and torch.equal(loaded.readout_norm.running_mean, model.readout_norm.running_mean)
