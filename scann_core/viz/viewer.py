@@ -80,7 +80,7 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
     """
     values = _check_values(structure, values)
     xyz = _xyz_text(structure)
-    spheres = _spheres(np.zeros((0, 3)) if markers is None else markers, radius=MARKER_RADIUS, color=MARKER_COLOR,
+    spheres = _spheres(() if markers is None else markers, radius=MARKER_RADIUS, color=MARKER_COLOR,
                        wireframe=False, opacity=0.55)
     return _view_html(structure, values, data=xyz, fmt="xyz", options={}, cmap=cmap, vmin=vmin,
                       vmax=vmax, labels=labels, height=height, background=background,
