@@ -11,7 +11,7 @@ Run from the repository root, e.g.::
     OMP_NUM_THREADS=1 PYTHONPATH=. python scripts/generate_fullerenes.py --workers 2
     PYTHONPATH=. python scripts/generate_fullerenes.py --limit 4 --output-dir /tmp/fl --cache /tmp/fl/cache
 
-The full run (46 cages, 1,518 frames) takes of the order of an hour on two cores.
+The full run (316 cages, 1,580 frames) takes of the order of an hour on two cores.
 """
 from __future__ import annotations
 
@@ -194,11 +194,13 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "(`buckygen [-I] -d F`, F = n/2 + 2 faces; planar code). The isomer number is the position in "
         "buckygen's output, which is deterministic for a buckygen version but is not the Fowler-Manolopoulos "
         "spiral number. Checked: C60 has 1812 isomers (1 IPR), C70 8149 (1 IPR).",
-        "2. Cages: every IPR isomer of C60, C70, C72, C74, C76 (2), C78 (5), C80 (7), C82 (9) and every fourth "
-        "of the 24 IPR C84 (isomers 1, 5, 9, 13, 17, 21); for each of C50-C72 the first non-IPR isomer with the "
-        "fewest pentagon-pentagon edges (the pentagon adjacency penalty rule); and C72 isomer 11190, the only "
-        "non-IPR C72 whose bond graph has 24 automorphisms (it relaxes to D6d, like the IPR C72, so no classical "
-        "C72 fullerene is D6h).",
+        "2. Cages: every IPR isomer of C60, C70, C72, C74, C76 (2), C78 (5), C80 (7), C82 (9) and C84 (24); for "
+        "each of C50-C72 the first non-IPR isomer with the fewest pentagon-pentagon edges (the pentagon "
+        "adjacency penalty rule); C72 isomer 11190, the only non-IPR C72 whose bond graph has 24 automorphisms "
+        "(it relaxes to D6d, like the IPR C72, so no classical C72 fullerene is D6h); and, for variety between "
+        f"cages, {fl.SAMPLED_PER_SIZE} more non-IPR isomers of every size C50-C84 drawn (by the SHA-256 of their "
+        "id) among those with at most two pentagon-pentagon edges more than the fewest "
+        "(`fullerenes.sampled_isomers`).",
         f"3. Geometry: graph Laplacian eigenvectors 2-4 scaled to a {fl.MEAN_BOND} A mean bond, refined with a "
         "spring model of the bond graph (bonds 1.40 A, second neighbours 2.40 A, repulsion below 2.8 A), relaxed "
         f"with GFN2-xTB (tblite {jobs.package_version('tblite')}, ASE {jobs.package_version('ase')} BFGS, "

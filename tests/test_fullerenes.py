@@ -73,20 +73,31 @@ def test_symmetry_of_known_cages():
 def test_catalogue_cages():
     cages = fl.cage_catalogue()
     ids = [c.cage_id for c in cages]
-    assert len(set(ids)) == len(ids) == 46
+    n_ipr = 1 + 1 + 1 + 1 + 2 + 5 + 7 + 9 + 24  # C60, C70, C72, C74, C76, C78, C80, C82, C84
+    n_sampled = 18 * fl.SAMPLED_PER_SIZE  # C50-C84
+    assert len(set(ids)) == len(ids) == n_ipr + len(fl.NON_IPR) + 1 + n_sampled
     assert ids[:3] == ["C60-IPR-1", "C70-IPR-1", "C72-IPR-1"]
-    for cage in cages:
+    assert {c.n_atoms for c in cages} == set(range(50, 86, 2))
+    assert all(fl.Cage.from_id(c.cage_id) == fl.Cage(c.n_atoms, c.ipr, c.isomer) for c in cages)
+    for cage in (c for c in cages if c.n_atoms <= 60 or c.ipr):  # larger non-IPR lists take minutes
         graph = fl.cage_graph(cage)
         assert graph.shape == (cage.n_atoms, 3)
         fl.adjacency_matrix(graph)  # raises unless cubic
         assert (fl.pentagon_adjacencies(graph) == 0) == cage.ipr
-        assert fl.Cage.from_id(cage.cage_id) == fl.Cage(cage.n_atoms, cage.ipr, cage.isomer)
-    assert {c.n_atoms for c in cages} == set(range(50, 86, 2)) - {86}
 
 
 @pytest.mark.parametrize("n_atoms", [50, 52, 54, 56, 58, 60])
 def test_non_ipr_choice_has_fewest_pentagon_adjacencies(n_atoms):
     assert fl.fewest_adjacency_isomers(n_atoms) == (fl.NON_IPR[n_atoms],)
+
+
+@pytest.mark.parametrize("n_atoms", [50, 56, 60])
+def test_sampled_isomers_are_the_precomputed_ones(n_atoms):
+    sampled = fl.sampled_isomers(n_atoms)
+    assert sampled == fl.SAMPLED_NON_IPR[n_atoms] and len(set(sampled)) == fl.SAMPLED_PER_SIZE
+    counts = fl.pentagon_adjacencies(fl.fullerene_graphs(n_atoms))
+    fewest = counts[fl.NON_IPR[n_atoms] - 1]
+    assert all(fewest <= counts[i - 1] <= fewest + 2 for i in sampled)
 
 
 def test_gallery_cages_keep_the_buckygen_bond_graph():
@@ -135,7 +146,7 @@ def test_split_is_by_cage():
     for frame in fl.frame_plan(cages):
         frame_splits[frame.cage_id].add(splits[frame.cage_id])
     assert all(len(s) == 1 for s in frame_splits.values())
-    assert len(fl.frame_plan(cages)) == 46 * (1 + len(fl.TEMPERATURES) * fl.FRAMES_PER_TEMPERATURE)
+    assert len(fl.frame_plan(cages)) == len(cages) * (1 + len(fl.TEMPERATURES) * fl.FRAMES_PER_TEMPERATURE)
 
 
 def test_thermal_displacements_have_the_equipartition_energy():
@@ -195,7 +206,7 @@ def test_outputs_from_cache(tmp_path):
     data = tmp_path / "fullerenes.extxyz.gz"
     assert script.write_dataset(relaxed, done, splits, data) == 3
     read = ase.io.read(io.StringIO(gzip.decompress(data.read_bytes()).decode()), index=":", format="extxyz")
-    assert [a.info["temperature"] for a in read] == [0.0, 300.0, 300.0]
+    assert [a.info["temperature"] for a in read] == [0.0, 300.0, 800.0]
     assert read[1].info["cage_id"] == "C60-IPR-1" and read[1].info["split"] == "test"
     assert read[1].info["homo_ev"] == pytest.approx(-10.5) and read[1].info["n_atoms"] == 60
     assert not read[0].pbc.any() and len(read[0]) == 60

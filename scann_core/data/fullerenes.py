@@ -37,7 +37,8 @@ __all__ = [
     "SPLIT_FRACTIONS", "buckygen_binary", "buckygen_version", "parse_planar_code", "n_faces", "fullerene_graphs",
     "count_isomers", "adjacency_matrix", "fullerene_adjacency", "face_sizes", "pentagon_adjacencies",
     "automorphism_count", "spectral_positions", "spring_positions", "centred", "cage_start", "relax_cage",
-    "is_fullerene", "bonds_intact", "START", "NON_IPR", "D6D_C72", "fewest_adjacency_isomers", "Cage",
+    "is_fullerene", "bonds_intact", "START", "NON_IPR", "D6D_C72", "SAMPLED_NON_IPR", "fewest_adjacency_isomers",
+    "sampled_isomers", "Cage",
     "cage_catalogue", "cage_graph", "cage_splits", "group_splits", "mean_force_constant", "displacement_sigma",
     "thermal_displacements", "Frame", "frame_plan", "frame_positions", "label_frame",
 ]
@@ -48,7 +49,7 @@ FMAX = 0.01  # eV/A, GFN2-xTB relaxation threshold (tight, so point groups come 
 RELAX_STEPS = 1000
 KB_EV = 8.617333262e-5  # Boltzmann constant in eV/K
 TEMPERATURES: tuple[float, ...] = (300.0, 800.0, 1500.0, 2500.0)  # K, effective
-FRAMES_PER_TEMPERATURE = 8  # displaced frames per cage and temperature (plus the relaxed cage itself)
+FRAMES_PER_TEMPERATURE = 1  # displaced frames per cage and temperature (plus the relaxed cage itself)
 PINNED_TEST: tuple[str, ...] = ("C60-IPR-1", "C70-IPR-1", "C72-IPR-1")
 START = "springs"  # start geometry of the dataset cages (see :func:`cage_start`)
 SPLIT_FRACTIONS = {"val": 0.1, "test": 0.1}  # of the cages that are not pinned
@@ -370,9 +371,8 @@ class Cage:
         return cls(int(parts[0][1:]), len(parts) == 3, int(parts[-1]), note)
 
 
-# IPR cages: every IPR isomer of C60-C82, every fourth of the 24 of C84 (C62-C68 have none)
-_IPR_ALL = (60, 70, 72, 74, 76, 78, 80, 82)
-_IPR_C84 = (1, 5, 9, 13, 17, 21)
+# Every IPR cage of C60-C84 (C62-C68 have none).
+_IPR_SIZES = (60, 70, 72, 74, 76, 78, 80, 82, 84)
 # non-IPR cages: per size, the first isomer in buckygen order with the fewest pentagon-pentagon
 # edges (:func:`fewest_adjacency_isomers`; the pentagon-adjacency penalty rule for non-IPR
 # stability). Precomputed (C72 takes seconds); the tests recompute the small sizes.
@@ -381,6 +381,30 @@ NON_IPR: dict[int, int] = {50: 199, 52: 211, 54: 377, 56: 3, 58: 758, 60: 1109, 
 # the only non-IPR C72 with a 24-element automorphism group; it relaxes to D6d like the IPR cage
 # (only two C72 bond graphs have 24 automorphisms, and both relax to D6d: no classical C72 is D6h)
 D6D_C72 = 11190
+# Variety between cages: per size, SAMPLED_PER_SIZE more non-IPR isomers drawn by
+# :func:`sampled_isomers` (precomputed: enumerating C84 takes about a minute; the tests recompute
+# the small sizes). Cage-level HOMO/LUMO differences cannot be learnt from a few dozen cages.
+SAMPLED_PER_SIZE = 14
+SAMPLED_NON_IPR: dict[int, tuple[int, ...]] = {
+    50: (181, 253, 154, 134, 127, 254, 157, 26, 195, 114, 196, 212, 11, 56),
+    52: (394, 339, 140, 51, 123, 376, 310, 307, 1, 131, 391, 194, 101, 2),
+    54: (280, 220, 465, 286, 376, 308, 403, 378, 177, 563, 7, 56, 540, 359),
+    56: (859, 452, 6, 610, 642, 337, 852, 335, 161, 236, 635, 788, 697, 528),
+    58: (717, 857, 912, 370, 718, 98, 911, 1138, 1026, 574, 779, 536, 1008, 2),
+    60: (1298, 3, 1297, 1728, 1811, 310, 657, 1317, 1809, 1103, 2, 895, 349, 1367),
+    62: (1697, 1939, 2052, 1472, 1394, 1797, 1716, 1691, 1286, 1385, 1787, 1723, 2164, 281),
+    64: (2880, 2897, 3342, 2836, 2337, 195, 2650, 3350, 2603, 2228, 3349, 3321, 2698, 3445),
+    66: (2231, 3968, 4168, 4298, 2230, 2283, 1056, 2389, 1966, 4185, 1058, 3251, 3877, 3068),
+    68: (6065, 2040, 6150, 559, 6078, 4833, 5346, 463, 1056, 2220, 623, 301, 5370, 2301),
+    70: (6811, 5255, 6536, 7154, 6515, 5684, 5741, 6058, 1924, 4968, 7525, 1481, 5918, 6538),
+    72: (7011, 6922, 7936, 6741, 3259, 8525, 8971, 6028, 9301, 8527, 2386, 425, 10936, 10774),
+    74: (10505, 10140, 9731, 11598, 3001, 7966, 11306, 3300, 2866, 12109, 11772, 10431, 12900, 10040),
+    76: (19127, 43, 4542, 15090, 4130, 18374, 15907, 8650, 10774, 16966, 15367, 15978, 16663, 718),
+    78: (3114, 7212, 17405, 18935, 4835, 5657, 18392, 1870, 22708, 5590, 3119, 16343, 14448, 14468),
+    80: (25913, 18045, 12382, 16406, 12312, 19985, 11195, 5914, 18060, 6220, 5632, 26647, 25732, 19707),
+    82: (33259, 28441, 34069, 6674, 30926, 26378, 36679, 35883, 25765, 18153, 1301, 26099, 28190, 2515),
+    84: (47069, 11679, 12749, 9964, 2035, 22076, 45205, 38394, 46915, 48146, 44645, 39737, 40694, 15514),
+}
 
 
 def fewest_adjacency_isomers(n_atoms: int, k: int = 1) -> tuple[int, ...]:
@@ -391,12 +415,25 @@ def fewest_adjacency_isomers(n_atoms: int, k: int = 1) -> tuple[int, ...]:
     return tuple(int(i) + 1 for i in order[:k])
 
 
+def sampled_isomers(n_atoms: int, k: int = SAMPLED_PER_SIZE, *, extra_adjacencies: int = 2) -> tuple[int, ...]:
+    """1-based buckygen indices of ``k`` non-IPR isomers with at most ``extra_adjacencies`` more
+    pentagon adjacencies than the fewest, ordered by a seeded hash of their id (deterministic),
+    excluding the :data:`NON_IPR` choice."""
+    counts = pentagon_adjacencies(fullerene_graphs(n_atoms))
+    limit = counts[counts > 0].min() + extra_adjacencies
+    chosen = NON_IPR.get(n_atoms)
+    candidates = [int(i) + 1 for i in np.flatnonzero((counts > 0) & (counts <= limit)) if int(i) + 1 != chosen]
+    candidates.sort(key=lambda i: hashlib.sha256(f"scann-fullerenes|C{n_atoms}-{i}".encode()).hexdigest())
+    return tuple(candidates[:k])
+
+
 def cage_catalogue() -> list[Cage]:
     """The fullerene cages of the dataset, in generation order (C60, C70, C72 first)."""
-    cages = [Cage(n, True, i + 1, "IPR") for n in _IPR_ALL for i in range(count_isomers(n, ipr=True))]
-    cages += [Cage(84, True, i, "IPR (every fourth of 24)") for i in _IPR_C84]
+    cages = [Cage(n, True, i + 1, "IPR") for n in _IPR_SIZES for i in range(count_isomers(n, ipr=True))]
     cages += [Cage(n, False, i, "non-IPR, fewest pentagon adjacencies") for n, i in NON_IPR.items()]
     cages.append(Cage(72, False, D6D_C72, "non-IPR D6d C72 (12 pentagon adjacencies)"))
+    cages += [Cage(n, False, i, "non-IPR, sampled among the fewest pentagon adjacencies (+2)")
+              for n, isomers in SAMPLED_NON_IPR.items() for i in isomers]
     return cages
 
 
