@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--basis", default=None, help="default 6-31G(2df,p), or 6-31G with --fullerenes")
     parser.add_argument("--grid-points", type=int, default=None, help="default 48, or 40 with --fullerenes")
     parser.add_argument("--threads", type=int, default=None, help="PySCF OpenMP threads (default: all)")
+    parser.add_argument("--max-memory-mb", type=int, default=None,
+                        help="PySCF memory limit (default 4000, or 12000 with --fullerenes: the C60-C72 "
+                             "density-fitting tensors need 5-7 GB, and on disk every SCF cycle rereads them)")
     parser.add_argument("--out", type=Path, default=SHIPPED_DIR)
     parser.add_argument("--force", action="store_true", help="recompute existing folders")
     parser.add_argument("--digits", type=int, default=3, help="significant digits of the stored cube values")
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     basis = args.basis or ("6-31G" if args.fullerenes else "6-31G(2df,p)")
     grid = args.grid_points or (40 if args.fullerenes else 48)
+    max_memory = args.max_memory_mb or (12000 if args.fullerenes else 4000)
     keys = [e.key for e in gallery_entries() if (e.key in FULLERENES) == args.fullerenes]
     if args.keys:
         keys = [k for k in keys if k in args.keys]
@@ -71,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         structure = load_gallery_structure(key)
         ref = compute_orbital_reference(structure, basis=basis, xc="b3lyp", density_fit=True, grid_points=grid,
-                                        max_atoms=max(30, structure.n_atoms), threads=args.threads)
+                                        max_atoms=max(30, structure.n_atoms), threads=args.threads,
+                                        max_memory_mb=max_memory)
         ref.record["gallery_key"] = key
         save_reference(ref, folder, significant_digits=args.digits)
         r = ref.record
