@@ -2,7 +2,8 @@
 
 Default: every gallery entry except the fullerenes, at B3LYP/6-31G(2df,p) (QM9's level) with
 density fitting and 48-point cubes.  ``--fullerenes`` computes only C60 / C70 / C72 at
-B3LYP/6-31G with density fitting (about an hour per cage on 2 cores).  Each molecule's
+B3LYP/6-31G with density fitting (an hour or more per cage; the SCF keeps a checkpoint under
+~/.cache/scann/orbitals/checkpoints, so a stopped run resumes near its last cycle).  Each molecule's
 folder holds gzip-compressed HOMO, LUMO and deformation-density cubes and ``reference.json``
 (see :mod:`scann_core.references.orbitals`); the cube values are stored with 3 significant
 digits (``--digits``) to keep ``assets/orbitals`` under about 10 MB.  Existing folders are
@@ -23,10 +24,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scann_core.gallery import gallery_entries, load_gallery_structure  # noqa: E402
+from scann_core.paths import cache_dir  # noqa: E402
 from scann_core.references.orbitals import (  # noqa: E402
     SHIPPED_DIR,
     compute_orbital_reference,
     load_reference,
+    reference_key,
     save_reference,
 )
 
@@ -74,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key}: exists, skipped", flush=True)
             continue
         structure = load_gallery_structure(key)
+        checkpoints = cache_dir("orbitals", "checkpoints")  # a stopped SCF resumes from its last cycle
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        checkpoint = checkpoints / f"{reference_key(structure, basis=basis, grid_points=grid)}.chk"
         ref = compute_orbital_reference(structure, basis=basis, xc="b3lyp", density_fit=True, grid_points=grid,
                                         max_atoms=max(30, structure.n_atoms), threads=args.threads,
-                                        max_memory_mb=max_memory)
+                                        max_memory_mb=max_memory, checkpoint=checkpoint)
         ref.record["gallery_key"] = key
         save_reference(ref, folder, significant_digits=args.digits)
         r = ref.record

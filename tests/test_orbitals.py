@@ -59,6 +59,15 @@ def methane_ref():
 
 # ----------------------------------------------------------------------------- numbers
 
+def test_checkpoint_resumes_the_scf(tmp_path, methane_ref):
+    checkpoint = tmp_path / "methane.chk"
+    first = compute_orbital_reference(METHANE, basis="sto-3g", threads=1, grid_points=12, checkpoint=checkpoint)
+    assert checkpoint.exists()
+    again = compute_orbital_reference(METHANE, basis="sto-3g", threads=1, grid_points=12, checkpoint=checkpoint)
+    assert again.record["scf_cycles"] < first.record["scf_cycles"] == methane_ref.record["scf_cycles"]
+    assert again.record["scf_energy_ha"] == pytest.approx(methane_ref.record["scf_energy_ha"], abs=1e-8)
+
+
 
 def test_water_scf_energy_matches_committed_value(water_ref):
     rec = water_ref.record

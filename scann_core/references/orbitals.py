@@ -155,7 +155,8 @@ class OrbitalReference:
 def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_METHOD["basis"],
                               xc: str = DEFAULT_METHOD["xc"], density_fit: bool = DEFAULT_METHOD["density_fit"],
                               grid_points: int = DEFAULT_METHOD["grid_points"], max_atoms: int = 30,
-                              threads: int | None = None, max_memory_mb: int = 4000) -> OrbitalReference:
+                              threads: int | None = None, max_memory_mb: int = 4000,
+                              checkpoint: str | Path | None = None) -> OrbitalReference:
     """Restricted DFT of a neutral closed-shell molecule: frontier-orbital and deformation cubes.
 
     Args:
@@ -167,6 +168,9 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
         max_atoms: larger molecules are refused (cost grows about as n^3 to n^4).
         threads: OpenMP threads for PySCF during this call (``None``: PySCF's current setting).
         max_memory_mb: PySCF's memory limit.
+        checkpoint: a PySCF chkfile that the SCF updates every cycle and, when it exists, starts
+            from, so that a long calculation (a fullerene: an hour or more) that was stopped
+            resumes near where it was.
 
     Returns:
         An :class:`OrbitalReference`; its ``record`` also holds ``converged``, ``n_electrons``,
@@ -191,6 +195,10 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
         if density_fit:
             mf = mf.density_fit()
         mf.conv_tol = 1e-9
+        if checkpoint is not None:
+            mf.chkfile = str(checkpoint)
+            if Path(checkpoint).exists():
+                mf.init_guess = "chkfile"
         mf.kernel()
         if not mf.converged:  # one more try with the second-order solver from where it stopped
             mf = mf.newton()
@@ -239,6 +247,7 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
             "grid_level": int(mf.grids.level),
             "scf_energy_ha": float(mf.e_tot),
             "converged": bool(mf.converged),
+            "scf_cycles": int(mf.cycles),
             "homo_ev": float(energies[nocc - 1] * HARTREE_EV),
             "lumo_ev": float(energies[nocc] * HARTREE_EV),
             "gap_ev": float((energies[nocc] - energies[nocc - 1]) * HARTREE_EV),
