@@ -92,7 +92,23 @@ def test_gallery_molecule_shows_shipped_reference(real_gallery):
     assert "Deformation density" in at.get("iframe")[1].proto.srcdoc
 
 
-def test_fullerene_says_the_cube_is_not_yet_available(real_gallery):
+def test_c60_shows_its_shipped_b3lyp_631g_reference(real_gallery):
+    at = AppTest.from_file(str(EXPLORE), default_timeout=TIMEOUT).run()
+    at.selectbox(key="explore_gallery").select(_gallery_title("C60")).run()
+    _no_exception(at)
+    text = _text(at)
+    assert "**basis** 6-31G (540 functions)" in text
+    assert "Spearman rho (GA vs HOMO weight)" in text
+    table = at.dataframe[0].value
+    # the fivefold HOMO summed over its level: every atom carries the same weight
+    assert table["HOMO weight"].to_numpy() == pytest.approx(np.full(60, 1 / 60), rel=1e-3)
+    assert "addVolumetricData(cube" in at.get("iframe")[1].proto.srcdoc
+
+
+def test_fullerene_without_a_shipped_cube_says_how_to_make_it(real_gallery, monkeypatch, tmp_path):
+    from scann_core.references import orbitals
+
+    monkeypatch.setattr(orbitals, "SHIPPED_DIR", tmp_path / "no_cubes")
     at = AppTest.from_file(str(EXPLORE), default_timeout=TIMEOUT).run()
     at.selectbox(key="explore_gallery").select(_gallery_title("C60")).run()
     _no_exception(at)
