@@ -247,8 +247,8 @@ def reference_status(structure: "Structure", gallery_key: str | None = None) -> 
         return False, f"The reference calculator is not available ({user_message(exc)})"
     prefix = ""
     if gallery_key in FULLERENE_KEYS:
-        prefix = (f"The B3LYP/6-31G reference of {gallery_key} is not yet available (about an hour per cage "
-                  "on 2 cores: `python scripts/precompute_orbitals.py --fullerenes`). ")
+        prefix = (f"The B3LYP/6-31G reference of {gallery_key} is not yet available (C60 took 44 min on one "
+                  "core: `python scripts/precompute_orbitals.py --fullerenes`). ")
     try:
         check_reference_input(structure, max_atoms=REFERENCE_MAX_ATOMS)
     except ImportError:
