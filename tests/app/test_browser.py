@@ -126,6 +126,29 @@ def _settle(page) -> None:
         }""", timeout=TIMEOUT_MS)
 
 
+def _choose(page, widget, option: str) -> None:
+    """Pick ``option`` in a select box or multiselect and wait until the widget shows it.
+
+    A click that lands while Streamlit is still rebuilding the widget can be lost, so the pick is
+    retried (a few times) until the widget shows the option (as a chip, or as its input's value).
+    """
+    shows = """([el, text]) => el.innerText.includes(text)
+        || [...el.querySelectorAll('input')].some(i => i.value === text)"""
+    for _ in range(4):
+        _settle(page)
+        if widget.evaluate(f"(el, text) => ({shows})([el, text])", option):
+            return
+        widget.click(timeout=TIMEOUT_MS)
+        page.get_by_role("option", name=option, exact=True).click(timeout=TIMEOUT_MS)
+        page.keyboard.press("Escape")
+        try:
+            page.wait_for_function(shows, arg=[widget.element_handle(), option], timeout=20_000)
+        except Exception:  # noqa: BLE001 -- the pick was lost; try again
+            continue
+    _settle(page)
+    if not widget.evaluate(f"(el, text) => ({shows})([el, text])", option):
+        raise AssertionError(f"could not choose {option!r}; the widget shows {widget.inner_text()!r}")
+
 def _viewer_frame(page):
     """The iframe that holds a 3Dmol viewer, once its canvas exists."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -295,13 +318,13 @@ def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     see its formation energy, its dataset twin, the ringed site in a drawn 3D view and the map."""
     page, errors = _open(browser, f"{server}/SmFe12_sites", height=1600)
     main = page.locator('[data-testid="stMain"]')
-    main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first.click(timeout=TIMEOUT_MS)
-    page.get_by_role("option", name="Co", exact=True).click()
-    _settle(page)
-    main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first.click(timeout=TIMEOUT_MS)
-    page.get_by_role("option", name="Fe 11 · 8i").click()
-    page.keyboard.press("Escape")
-    page.get_by_text("CHGNet E_f (Co10)").wait_for(timeout=TIMEOUT_MS)
+    _choose(page, main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first, "Co")
+    _choose(page, main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first,
+            "Fe 11 · 8i")
+    try:
+        page.get_by_text("CHGNet E_f (Co10)").wait_for(timeout=TIMEOUT_MS)
+    except Exception as exc:  # noqa: BLE001 -- say what the page showed instead
+        raise AssertionError(f"no dataset twin shown; the page reads: {main.inner_text()[:1500]}") from exc
     _settle(page)
     _no_exception(page)
     assert main.get_by_text("Predicted E_f").count() == 2
