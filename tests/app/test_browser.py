@@ -192,16 +192,20 @@ def _open(browser, url: str, height: int = 1400):
     return page, errors
 
 
-def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
-    page, errors = _open(browser, f"{server}/Explore")
+def _upload(page, path: Path, content: bytes, caption: str) -> None:
+    """Upload ``content`` as the file ``path`` on the Explore page and wait for its ``caption``."""
     page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
     _settle(page)
-    xyz = tmp_path / "ethanol.xyz"
-    xyz.write_bytes(ETHANOL_XYZ)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(xyz))
-    page.get_by_text("C2H6O · 9 atoms").wait_for(timeout=TIMEOUT_MS)
+    path.write_bytes(content)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text(caption).wait_for(timeout=TIMEOUT_MS)
     _settle(page)
     _no_exception(page)
+
+
+def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
+    page, errors = _open(browser, f"{server}/Explore")
+    _upload(page, tmp_path / "ethanol.xyz", ETHANOL_XYZ, "C2H6O · 9 atoms")
 
     frame = _viewer_frame(page)
     assert frame.query_selector("[id^='3dmolwarning_']") is None  # py3Dmol's "failed to load" note is gone
@@ -275,14 +279,7 @@ def test_explore_crystal_unit_cell_and_supercell(fake_server, browser, tmp_path)
     page = browser.new_page(viewport={"width": 1300, "height": 1400})
     page.goto(f"{fake_server}/Explore", timeout=TIMEOUT_MS)
     _settle(page)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Upload a file").click()
-    _settle(page)
-    cif = tmp_path / "nacl.cif"
-    cif.write_bytes(NACL_CIF)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(cif))
-    page.get_by_text("ClNa · 2 atoms").wait_for(timeout=TIMEOUT_MS)
-    _settle(page)
-    _no_exception(page)
+    _upload(page, tmp_path / "nacl.cif", NACL_CIF, "ClNa · 2 atoms")
     script = """() => {
         const key = Object.keys(window).find(k => k.startsWith('viewer_scann'));
         const m = window[key].getModel();
