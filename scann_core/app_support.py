@@ -38,6 +38,7 @@ __all__ = [
     "display_unit",
     "device_label",
     "evaluation_metrics",
+    "weights_note",
     "extxyz_bytes",
     "file_stem",
     "format_number",
@@ -787,10 +788,33 @@ def evaluation_metrics(model_name: str, directory=None) -> tuple["pd.DataFrame |
                                           for m, s in zip(mean, sem)]
             out[f"{label}: random"] = [f"{r:.3f}" if np.isfinite(r) else "n/a" for r in rand]
         n = int(summary["n_structures"].max()) if "n_structures" in summary else None
+        where = (str(summary["evaluation_set"].iloc[0]) if "evaluation_set" in summary
+                 else f"{n} QM9 test molecules" if n else "the evaluation set")
+        epochs = summary["model_epochs"].iloc[0] if "model_epochs" in summary else None
     except Exception as exc:  # noqa: BLE001 -- a broken file becomes a sentence
         return None, f"The evaluation-set metrics in {path.name} could not be read ({user_message(exc)})"
-    where = f"{n} QM9 test molecules" if n else "the evaluation set"
-    return out, f"Evaluation set: {where}, model `{model_name}` (mean ± standard error; docs/ATTRIBUTION.md)."
+    note = f"Evaluation set: {where}, model `{model_name}` (mean ± standard error; docs/ATTRIBUTION.md)."
+    return out, note + weights_note(model_name, epochs)
+
+
+def weights_note(model_name: str, table_epochs: Any, directory=None) -> str:
+    """A sentence when a committed table was computed with other weights than the shipped ones
+    (its ``model_epochs`` differs from the shipped card's ``epochs``, or was not recorded); else ''."""
+    import json
+    from pathlib import Path
+
+    card_path = Path(directory or _pretrained_dir()) / f"{model_name}.json"
+    try:
+        shipped = json.loads(card_path.read_text()).get("epochs")
+    except (OSError, ValueError):
+        return ""
+    if table_epochs is None or not np.isfinite(_number(table_epochs) or np.nan):
+        return (f" **These numbers come from earlier weights than the shipped ones** (epoch {shipped}); "
+                "which weights was not recorded.")
+    if shipped is not None and int(float(table_epochs)) != int(shipped):
+        return (f" **These numbers come from the epoch-{int(float(table_epochs))} weights; the shipped model "
+                f"has trained for {shipped} epochs**, so they are out of date.")
+    return ""
 
 
 # ----------------------------------------------------------------------------- orbital references

@@ -27,6 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=200, help="number of held-out structures")
     parser.add_argument("--out", default="docs/ATTRIBUTION.md", help="markdown file to write")
     parser.add_argument("--records", default=None, help="optional CSV of per-structure metrics")
+    parser.add_argument("--table", default=None,
+                        help="optional CSV of the per-method table the app shows (docs/attribution_<model>.csv), "
+                             "stamped with the model's epochs and test MAE and the evaluation set")
     parser.add_argument("--seed", type=int, default=0, help="structure draw, Shapley permutations, random orders")
     parser.add_argument("--max-exact", type=int, default=MAX_EXACT_PLAYERS, help="largest structure with exact Shapley")
     parser.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS,
@@ -119,6 +122,9 @@ def main(argv=None) -> None:
     out.write_text(report_markdown(table, title="GA against other attributions", preamble=preamble, notes=notes))
     if args.records:
         records.to_csv(args.records, index=False)
+    if args.table:
+        table.assign(evaluation_set=drawn, model_epochs=predictor.card.get("epochs"),
+                     model_test_mae=predictor.card.get("test_mae")).to_csv(args.table)
     print(f"wrote {out} ({len(structures)} structures, {elapsed:.0f} s)")
 
 

@@ -181,8 +181,9 @@ def test_evaluation_metrics_from_the_committed_table(tiny_model, monkeypatch):
     expected = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary["deletion_area"], summary["deletion_area_sem"])]
     assert list(table[column]) == expected
     assert list(table["deletion area: random"]) == [f"{r:.3f}" for r in summary["deletion_area_random"]]
-    n = int(summary["n_structures"].max())
-    assert f"Evaluation set: {n} QM9 test molecules" in _text(at)
+    where = (summary["evaluation_set"].iloc[0] if "evaluation_set" in summary
+             else f"{int(summary['n_structures'].max())} QM9 test molecules")
+    assert f"Evaluation set: {where}" in _text(at)
 
 
 def test_sampled_shapley_shows_the_sample_count(tiny_model):

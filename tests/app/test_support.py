@@ -89,3 +89,12 @@ def test_structure_key_changes_with_geometry():
     assert sup.structure_key(METHANE) == sup.structure_key(Structure(METHANE.numbers, METHANE.positions.copy()))
     assert sup.structure_key(METHANE) != sup.structure_key(METHANE.with_positions(METHANE.positions + 0.01))
     assert sup.structure_key(nacl) != sup.structure_key(Structure(nacl.numbers, nacl.positions))
+
+
+def test_weights_note_flags_tables_of_other_weights(tmp_path):
+    (tmp_path / "qm9_homo.json").write_text('{"name": "qm9_homo", "epochs": 13}')
+    assert sup.weights_note("qm9_homo", 13, directory=tmp_path) == ""
+    assert "epoch-2 weights" in sup.weights_note("qm9_homo", 2, directory=tmp_path)
+    assert "not recorded" in sup.weights_note("qm9_homo", None, directory=tmp_path)
+    assert "not recorded" in sup.weights_note("qm9_homo", float("nan"), directory=tmp_path)
+    assert sup.weights_note("other_model", 2, directory=tmp_path) == ""  # no card: nothing to compare with
