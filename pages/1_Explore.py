@@ -18,6 +18,41 @@ ISOVALUES = [0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
 st.set_page_config(page_title="Explore a structure · SCANN Studio", layout="wide")
 st.title("Explore a structure")
 
+
+
+@st.fragment(run_every=1.0)
+def reference_progress(structure, basis: str) -> None:
+    """Where the background calculation is, refreshed every second; the whole page reruns when it ends."""
+    job = sup.reference_jobs().get(structure, basis)
+    if job is None or job.state != "running":
+        st.rerun()
+    st.info(job.describe(), icon=":material/hourglass_top:")
+
+
+def on_demand_reference(structure, basis: str):
+    """The B3LYP reference computed in the background on request: the reference once done, else
+    ``None`` after showing the job's progress, its failure, or the button that starts it."""
+    jobs = sup.reference_jobs()
+    job = jobs.get(structure, basis)
+    if job is not None and job.state == "done":
+        return job.result()
+    if job is not None and job.state == "running":
+        reference_progress(structure, basis)
+        return None
+    can_compute, message = sup.reference_status(structure, st.session_state[f"{P}_gallery_loaded"], basis)
+    st.info(message)
+    if job is not None:
+        st.error(f"The last try failed: {sup.user_message(job.error())}")
+    if can_compute and st.button("Compute B3LYP reference", key=f"{P}_ref_go",
+                                 help="Runs in the background while you use the page; a second visit is instant."):
+        _, error = sup.try_call(jobs.submit, structure, basis=basis, max_atoms=sup.REFERENCE_MAX_ATOMS)
+        if error:
+            st.error(error)
+        else:
+            st.rerun()
+    return None
+
+
 # ----------------------------------------------------------------------------- structure input
 entries, gallery_problem = sup.list_gallery()
 gallery = sup.gallery_options(entries)
@@ -124,23 +159,14 @@ if ref_col is not None:
         kind = sup.REFERENCE_KINDS[kind_label]
         level = kind if kind in ("homo", "lumo") else "homo"
         skey = sup.structure_key(structure)
-        reference, _ = sup.lookup_reference(structure, skey)
-        computed = st.session_state.get(f"{P}_ref_computed")
-        if reference is None and computed and computed[0] == skey:  # when the disk cache cannot be written
-            reference = computed[1]
-        if reference is None:
-            can_compute, message = sup.reference_status(structure, st.session_state[f"{P}_gallery_loaded"])
-            st.info(message)
-            if can_compute and st.button("Compute B3LYP reference", key=f"{P}_ref_go",
-                                         help="B3LYP/6-31G(2df,p) with PySCF: seconds to a few minutes."):
-                with st.status("Running B3LYP/6-31G(2df,p) with PySCF...", expanded=False) as status:
-                    reference, ref_error = sup.try_call(sup.run_reference, structure)
-                    status.update(label="B3LYP reference failed" if ref_error else "B3LYP reference done",
-                                  state="error" if ref_error else "complete")
-                if ref_error:
-                    st.error(ref_error)
-                else:
-                    st.session_state[f"{P}_ref_computed"] = (skey, reference)
+        reference, source = sup.lookup_reference(structure, skey)
+        if source != "shipped":
+            basis = sup.REFERENCE_BASES[st.selectbox(
+                "Basis set", list(sup.REFERENCE_BASES), key=f"{P}_ref_basis",
+                help="QM9's own basis (seconds to minutes), or a cheaper one for a quicker, rougher picture.")]
+            reference, _ = sup.lookup_reference(structure, skey, basis)
+            if reference is None:
+                reference = on_demand_reference(structure, basis)
         if reference is not None and kind in reference.cubes:
             view_slot = st.empty()  # the view level with the GA view, its isovalue slider below it
             iso = st.select_slider("Isovalue (±)", ISOVALUES, value=ISOVALUE_DEFAULTS[kind], key=f"{P}_iso_{kind}")

@@ -25,6 +25,7 @@ __all__ = [
     "PROPERTY_LABELS",
     "UPLOAD_TYPES",
     "PredictionResult",
+    "REFERENCE_BASES",
     "REFERENCE_KINDS",
     "add_reference_columns",
     "site_table",
@@ -60,7 +61,7 @@ __all__ = [
     "reference_comparison",
     "reference_status",
     "reference_summary",
-    "run_reference",
+    "reference_jobs",
     "render_viewer",
     "shapley_description",
     "structure_input",
@@ -90,6 +91,9 @@ PROPERTY_LABELS = {
 # UI label -> cube kind of scann_core.references (the orbital reference panel)
 REFERENCE_KINDS = {"HOMO": "homo", "LUMO": "lumo", "Deformation density": "deformation"}
 REFERENCE_MAX_ATOMS = 30  # on-demand B3LYP references, larger molecules are refused
+# UI label -> basis set of an on-demand B3LYP reference (QM9's own first, then cheaper ones)
+REFERENCE_BASES = {"6-31G(2df,p) (QM9's level)": "6-31G(2df,p)", "6-31G*": "6-31G*", "6-31G": "6-31G",
+                   "STO-3G (fast, rough)": "STO-3G"}
 FULLERENE_KEYS = ("C60", "C70", "C72")
 
 
@@ -240,8 +244,10 @@ def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: S
             f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)})")
 
 
-def reference_status(structure: "Structure", gallery_key: str | None = None) -> tuple[bool, str]:
-    """Whether an on-demand reference can be computed, and what to tell the user when there is none yet."""
+def reference_status(structure: "Structure", gallery_key: str | None = None,
+                     basis: str = "6-31G(2df,p)") -> tuple[bool, str]:
+    """Whether an on-demand reference in ``basis`` can be computed, and what to tell the user when
+    there is none yet."""
     try:
         from scann_core.references import check_reference_input
     except ImportError as exc:  # pragma: no cover
@@ -251,12 +257,12 @@ def reference_status(structure: "Structure", gallery_key: str | None = None) -> 
         prefix = (f"The B3LYP/6-31G reference of {gallery_key} is not yet available (C60 took 44 min on one "
                   "core: `python scripts/precompute_orbitals.py --fullerenes`). ")
     try:
-        check_reference_input(structure, max_atoms=REFERENCE_MAX_ATOMS)
+        check_reference_input(structure, basis=basis, max_atoms=REFERENCE_MAX_ATOMS)
     except ImportError:
         return False, prefix + "PySCF is not installed, so no reference can be computed here."
     except ValueError as exc:
         return False, prefix + user_message(exc)
-    return True, prefix + "No B3LYP reference for this geometry yet."
+    return True, prefix + f"No B3LYP/{basis} reference for this geometry yet."
 
 
 def table_csv(df: "pd.DataFrame") -> bytes:
@@ -809,8 +815,8 @@ def weights_note(model_name: str, table_epochs: Any, directory=None) -> str:
     except (OSError, ValueError):
         return ""
     if table_epochs is None or not np.isfinite(_number(table_epochs) or np.nan):
-        return (f" **These numbers come from earlier weights than the shipped ones** (epoch {shipped}); "
-                "which weights was not recorded.")
+        return (f" **These numbers may come from other weights than the shipped ones** (epoch {shipped}): "
+                "the table does not record which.")
     if shipped is not None and int(float(table_epochs)) != int(shipped):
         return (f" **These numbers come from the epoch-{int(float(table_epochs))} weights; the shipped model "
                 f"has trained for {shipped} epochs**, so they are out of date.")
@@ -821,20 +827,19 @@ def weights_note(model_name: str, table_epochs: Any, directory=None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def lookup_reference(_structure: "Structure", structure_key: str) -> tuple[Any, str]:
-    """A stored orbital reference for the structure, without computing: ``(ref, 'shipped' | 'cache')``
-    or ``(None, '')``.  Cleared by :func:`run_reference`."""
+def lookup_reference(_structure: "Structure", structure_key: str, basis: str = "6-31G(2df,p)") -> tuple[Any, str]:
+    """A stored orbital reference for the structure (shipped, or cached in ``basis``), without
+    computing: ``(ref, 'shipped' | 'cache')`` or ``(None, '')``."""
     try:
         from scann_core.references import find_reference
     except ImportError:  # pragma: no cover
         return None, ""
-    return find_reference(_structure)
+    return find_reference(_structure, basis=basis)
 
 
-def run_reference(structure: "Structure") -> Any:
-    """Compute (or take from the disk cache) the B3LYP reference; raises OrbitalReferenceError."""
-    from scann_core.references import cached_reference
+@st.cache_resource(show_spinner=False)
+def reference_jobs():
+    """The app's one registry of background B3LYP calculations (one at a time)."""
+    from scann_core.references.background import ReferenceJobs
 
-    ref = cached_reference(structure, max_atoms=REFERENCE_MAX_ATOMS)
-    lookup_reference.clear()
-    return ref
+    return ReferenceJobs(workers=1)

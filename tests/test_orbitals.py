@@ -207,6 +207,48 @@ def test_cache_is_keyed_by_geometry_and_method(water_ref, tmp_path, monkeypatch)
     assert reference_key(WATER_QM9.with_positions(WATER_QM9.positions + 1e-3)) != reference_key(WATER_QM9)
 
 
+def test_background_job_reports_scf_progress_and_is_shared(tmp_path, monkeypatch):
+    from scann_core.references.background import ReferenceJobs
+
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
+    jobs = ReferenceJobs()
+    assert jobs.get(METHANE, "sto-3g") is None
+    job = jobs.submit(METHANE, basis="sto-3g", grid_points=12, threads=1)
+    assert jobs.submit(METHANE, basis="sto-3g") is job  # asked again: the same job, not a second run
+    ref = job.future.result(timeout=120)
+    assert job.state == "done" and job.result() is ref and job.error() is None
+    direct = compute_orbital_reference(METHANE, basis="sto-3g", threads=1, grid_points=12)
+    assert ref.record["scf_energy_ha"] == pytest.approx(direct.record["scf_energy_ha"], abs=1e-8)
+    assert job.cycle == ref.record["scf_cycles"] and job.energy_ha == pytest.approx(ref.record["scf_energy_ha"])
+    assert "done after" in job.describe()
+    assert cached_reference(METHANE, compute=False, basis="sto-3g", grid_points=12) is not None  # on disk
+    assert jobs.get(METHANE, "6-31G") is None  # another basis is another job
+
+
+def test_background_job_refuses_bad_input_at_once_and_reports_failures(tmp_path, monkeypatch):
+    from scann_core.references.background import ReferenceJobs
+
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
+    jobs = ReferenceJobs()
+    methyl = Structure([6, 1, 1, 1], METHANE.positions[:4], name="methyl")
+    with pytest.raises(OrbitalReferenceError, match="odd number"):
+        jobs.submit(methyl)
+    assert jobs.get(methyl) is None
+
+    def failing(structure, **kwargs):
+        raise OrbitalReferenceError("methane: the B3LYP SCF did not converge.")
+
+    monkeypatch.setattr(orbitals_module, "compute_orbital_reference", failing)
+    job = jobs.submit(METHANE, basis="sto-3g")
+    with pytest.raises(OrbitalReferenceError):
+        job.future.result(timeout=30)
+    assert job.state == "failed" and "did not converge" in str(job.error()) and job.result() is None
+    monkeypatch.undo()
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
+    retry = jobs.submit(METHANE, basis="sto-3g", grid_points=12, threads=1)  # a failed job can be retried
+    assert retry is not job and retry.future.result(timeout=120) is not None
+
+
 def test_shipped_references_cover_the_small_gallery():
     from scann_core.gallery import gallery_entries, load_gallery_structure
     from scann_core.references import SHIPPED_DIR

@@ -43,7 +43,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -156,7 +156,8 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
                               xc: str = DEFAULT_METHOD["xc"], density_fit: bool = DEFAULT_METHOD["density_fit"],
                               grid_points: int = DEFAULT_METHOD["grid_points"], max_atoms: int = 30,
                               threads: int | None = None, max_memory_mb: int = 4000,
-                              checkpoint: str | Path | None = None) -> OrbitalReference:
+                              checkpoint: str | Path | None = None,
+                              progress: Callable[[int, float], None] | None = None) -> OrbitalReference:
     """Restricted DFT of a neutral closed-shell molecule: frontier-orbital and deformation cubes.
 
     Args:
@@ -171,6 +172,7 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
         checkpoint: a PySCF chkfile that the SCF updates every cycle and, when it exists, starts
             from, so that a long calculation (a fullerene: an hour or more) that was stopped
             resumes near where it was.
+        progress: called after every SCF cycle with the cycle number (from 1) and the energy (Ha).
 
     Returns:
         An :class:`OrbitalReference`; its ``record`` also holds ``converged``, ``n_electrons``,
@@ -199,6 +201,8 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
             mf.chkfile = str(checkpoint)
             if Path(checkpoint).exists():
                 mf.init_guess = "chkfile"
+        if progress is not None:
+            mf.callback = lambda envs: progress(int(envs["cycle"]) + 1, float(envs["e_tot"]))
         mf.kernel()
         if not mf.converged:  # one more try with the second-order solver from where it stopped
             mf = mf.newton()
@@ -529,12 +533,15 @@ def shipped_reference(structure: "Structure", directory: str | Path | None = Non
     return None
 
 
-def find_reference(structure: "Structure") -> tuple[OrbitalReference | None, str]:
-    """A stored reference for ``structure`` without computing: ``(ref, 'shipped' | 'cache')`` or ``(None, '')``."""
+def find_reference(structure: "Structure", basis: str = DEFAULT_METHOD["basis"]) -> tuple[OrbitalReference | None, str]:
+    """A stored reference for ``structure`` without computing: ``(ref, 'shipped' | 'cache')`` or ``(None, '')``.
+
+    A shipped reference (any basis) comes first; otherwise the cached one computed with ``basis``.
+    """
     ref = shipped_reference(structure)
     if ref is not None:
         return ref, "shipped"
     if structure.is_periodic:
         return None, ""
-    ref = cached_reference(structure, compute=False)
+    ref = cached_reference(structure, compute=False, basis=basis)
     return (ref, "cache") if ref is not None else (None, "")

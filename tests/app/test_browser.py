@@ -51,7 +51,8 @@ def _free_port() -> int:
 def _serve(tmp_path_factory, launcher: list[str]):
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "SCANN_CACHE": str(tmp_path_factory.mktemp("cache"))}  # no reference computed before
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, *launcher, "run", "app.py", "--server.headless", "true",
@@ -237,6 +238,25 @@ def test_explore_upload_renders_coloured_3d_view(server, browser, tmp_path):
     assert box and box["width"] > 100 and box["height"] > 100
     page.wait_for_timeout(1500)  # let WebGL draw before the picture
     page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
+    assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
+    page.close()
+
+
+def test_explore_reference_computes_in_the_background(server, browser, tmp_path):
+    """Start a B3LYP reference for an uploaded molecule: the page shows the running SCF, stays usable,
+    and brings in the orbital view on its own when the calculation ends."""
+    page, errors = _open(browser, f"{server}/Explore")
+    _upload(page, tmp_path / "ethanol.xyz", ETHANOL_XYZ, "C2H6O · 9 atoms")
+    main = page.locator('[data-testid="stMain"]')
+    _choose(page, main.locator('[data-testid="stSelectbox"]').filter(has_text="Basis set").first,
+            "STO-3G (fast, rough)")
+    main.get_by_role("button", name="Compute B3LYP reference").click()
+    page.get_by_text("SCF energy").wait_for(timeout=TIMEOUT_MS)  # no click needed: the page reruns itself
+    _settle(page)
+    _no_exception(page)
+    assert main.get_by_text("STO-3G").count() >= 1
+    assert any("addVolumetricData(cube" in (f.content() or "") for f in page.frames if f is not page.main_frame)
+    page.screenshot(path=str(tmp_path / "reference.png"), full_page=True)
     assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
     page.close()
 
