@@ -11,6 +11,7 @@ P = "explore"  # session-state prefix of this page
 SCALES = {"GA (raw)": "raw", "N × GA (mean 1)": "n_times", "ratio to atom #": "ratio"}
 SUPERCELLS = {"1×1×1": (1, 1, 1), "2×2×1": (2, 2, 1), "2×2×2": (2, 2, 2), "3×3×3": (3, 3, 3)}
 VIEW_HEIGHT = 460
+LINK = "explore"  # the GA view and the reference view beside it turn together
 ISOVALUES = [0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
 
 # Also set here: on a fresh server Streamlit may run this file directly for a /Explore link
@@ -136,7 +137,7 @@ if error:
 labels = [f"{s} {i + 1} | GA = {g:.4f} | {label} = {v:.3f}" for i, (s, g, v) in
           enumerate(zip(structure.symbols, ga, values))] if result is not None else None
 view = viz.crystal_view_html if structure.is_periodic else viz.molecule_view_html
-kwargs = {"supercell": supercell} if structure.is_periodic else {}
+kwargs = {"supercell": supercell} if structure.is_periodic else {"link": LINK}
 html, error = sup.try_call(view, structure, values, cmap=cmap, vmin=vrange[0], vmax=vrange[1],
                            labels=labels, height=VIEW_HEIGHT, **kwargs)
 if error and structure.is_periodic:  # e.g. a slab without a third cell vector: show it as a molecule
@@ -176,7 +177,7 @@ if ref_col is not None:
                           enumerate(zip(structure.symbols, weights))]
             ref_html, ref_error = sup.try_call(orbital_view_html, structure, reference.cubes[kind], iso,
                                                positive_color=colors[0], negative_color=colors[1],
-                                               labels=ref_labels, height=VIEW_HEIGHT)
+                                               labels=ref_labels, height=VIEW_HEIGHT, link=LINK)
             with view_slot.container():
                 if ref_error:
                     st.error(ref_error)

@@ -10,6 +10,7 @@ from scann_core import viz
 P = "ptg"  # session-state prefix of this page
 MODEL = "pt_graphene_deformation"
 VIEW_HEIGHT = 420
+LINK = "pt_graphene"  # the GA view and the reference view turn together
 ALL = "all"
 
 st.set_page_config(page_title="Pt on graphene · SCANN Studio", layout="wide")
@@ -93,14 +94,14 @@ with views[0]:
         hover = [f"C {i + 1} | N×GA = {g:.3f} | {ref_label} = {r:.4g}"
                  for i, (g, r) in enumerate(zip(n_ga, ref_values))]
         html, error = sup.try_call(viz.molecule_view_html, snap.sheet, n_ga, cmap=cmap, labels=hover,
-                                   markers=snap.pt_positions, height=VIEW_HEIGHT)
+                                   markers=snap.pt_positions, height=VIEW_HEIGHT, link=LINK)
         st.error(error) if error else sup.render_viewer(html, VIEW_HEIGHT)
         st.plotly_chart(viz.colorbar_figure(*viz.value_range(n_ga), cmap=cmap, title="N × GA"), key=f"{P}_bar_ga")
 with views[1]:
     st.markdown(f"**{ref_label}** ({ref_unit})")
     hover = [f"C {i + 1} | {ref_label} = {r:.4g}" for i, r in enumerate(ref_values)]
     html, error = sup.try_call(viz.molecule_view_html, snap.sheet, ref_values, cmap=cmap, labels=hover,
-                               markers=snap.pt_positions, height=VIEW_HEIGHT)
+                               markers=snap.pt_positions, height=VIEW_HEIGHT, link=LINK)
     st.error(error) if error else sup.render_viewer(html, VIEW_HEIGHT)
     st.plotly_chart(viz.colorbar_figure(*viz.value_range(ref_values), cmap=cmap, title=ref_unit),
                     key=f"{P}_bar_ref")

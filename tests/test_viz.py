@@ -156,6 +156,14 @@ def test_molecule_html_is_deterministic_and_escapes_labels():
         molecule_view_html(ETHANOL, GA[:3])
 
 
+def test_linked_views_join_their_group_by_name():
+    alone = molecule_view_html(ETHANOL, GA)
+    assert "__scannLinks" not in alone and "viewer.setViewChangeCallback(" not in alone
+    linked = molecule_view_html(ETHANOL, GA, link="</script>pair")
+    assert "__scannLinks" in linked and "viewer.setViewChangeCallback(" in linked
+    assert "</script>pair" not in linked  # the name is escaped like every other text
+
+
 def test_auto_range_spans_the_values():
     html = molecule_view_html(ETHANOL, GA)
     colors = [c for _, c in _style_colors(html)]

@@ -34,7 +34,7 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
                       positive_color: str = PHASE_COLORS["orbital"][0],
                       negative_color: str = PHASE_COLORS["orbital"][1], opacity: float = 0.85,
                       labels: Sequence[str] | None = None, height: int = 460,
-                      background: str = "white") -> str:
+                      background: str = "white", link: str | None = None) -> str:
     """HTML of a sticks + spheres molecule with the +isovalue and -isovalue surfaces of a cube.
 
     Args:
@@ -45,6 +45,7 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
         opacity: surface opacity (0 to 1).
         labels: (n_atoms,) hover texts; default ``'O 1'`` (element, 1-based index).
         height: viewer height in pixels (the width fills the frame).
+        link: views with the same name turn together (the GA view beside this one).
 
     Returns:
         A self-contained HTML fragment (inline 3Dmol.js, no external script).
@@ -83,4 +84,4 @@ def orbital_view_html(structure: "Structure", cube_text: str, isovalue: float, *
   var surfaces = {_json_for_script(surfaces)};
   viewer.addVolumetricData(cube, "cube", surfaces[0]);
   viewer.addVolumetricData(cube, "cube", surfaces[1]);"""
-    return _viewer_page(view, f"scannorb{digest}", labels, setup)
+    return _viewer_page(view, f"scannorb{digest}", labels, setup, link=link)

@@ -62,7 +62,7 @@ def atom_labels(symbols: Sequence[str], values: Sequence[float] | np.ndarray,
 def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndarray, *,
                        cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
                        labels: Sequence[str] | None = None, markers: np.ndarray | None = None,
-                       height: int = 460, background: str = "white") -> str:
+                       height: int = 460, background: str = "white", link: str | None = None) -> str:
     """HTML of a sticks + spheres 3D view of a molecule, atoms coloured by ``values``.
 
     Args:
@@ -74,6 +74,8 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
         markers: (m, 3) positions of things that are not part of the model's input (the Pt atoms
             above a graphene sheet), drawn as translucent grey spheres.
         height: viewer height in pixels (the width fills the frame).
+        link: views of one page with the same ``link`` name turn and zoom together
+            (see :func:`_viewer_page`).
 
     Returns:
         A self-contained HTML fragment (inline 3Dmol.js, no external script).
@@ -84,7 +86,7 @@ def molecule_view_html(structure: "Structure", values: Sequence[float] | np.ndar
                        wireframe=False, opacity=0.55)
     return _view_html(structure, values, data=xyz, fmt="xyz", options={}, cmap=cmap, vmin=vmin,
                       vmax=vmax, labels=labels, height=height, background=background,
-                      extra_cmds=spheres + molecule_camera(structure))
+                      extra_cmds=spheres + molecule_camera(structure), link=link)
 
 
 def _spheres(points: np.ndarray, *, radius: float, color: str, wireframe: bool, opacity: float
@@ -222,7 +224,7 @@ def _json_for_script(obj) -> str:
 
 def _view_html(structure, values: np.ndarray, *, data: str, fmt: str, options: dict, cmap: str,
                vmin, vmax, labels, height: int, background: str,
-               extra_cmds: tuple[tuple[str, tuple], ...]) -> str:
+               extra_cmds: tuple[tuple[str, tuple], ...], link: str | None = None) -> str:
     import py3Dmol
 
     lo, hi = value_range(values)
@@ -245,7 +247,7 @@ def _view_html(structure, values: np.ndarray, *, data: str, fmt: str, options: d
     # does not rebuild the iframe (and reset the camera) on every rerun.
     digest = hashlib.sha1(json.dumps([data, colors, labels, fmt, options, extra_cmds,
                                       int(height), background]).encode()).hexdigest()[:16]
-    return _viewer_page(view, f"scann{digest}", labels)
+    return _viewer_page(view, f"scann{digest}", labels, link=link)
 
 
 def _check_labels(structure: "Structure", labels) -> list[str]:
@@ -255,13 +257,38 @@ def _check_labels(structure: "Structure", labels) -> list[str]:
     return labels
 
 
-def _viewer_page(view, uid: str, labels: list[str], setup: str = "") -> str:
+def _viewer_page(view, uid: str, labels: list[str], setup: str = "", link: str | None = None) -> str:
     """The self-contained HTML of a py3Dmol ``view``: the vendored 3Dmol.js with an already
     resolved ``$3Dmolpromise``, the view's own HTML with its viewer renamed ``viewer_<uid>``
     (``uid`` a deterministic id), then a script that runs ``setup`` (JavaScript, with the
     viewer as ``viewer``), adds the hover ``labels`` and renders; a "Save PNG" link under the
-    view downloads the current picture (``viewer.pngURI()``)."""
+    view downloads the current picture (``viewer.pngURI()``).
+
+    With a ``link`` name the viewer joins the views of that name in the other frames of the page
+    (same-origin iframes, met in ``window.parent.__scannLinks``): it starts from their current
+    view, and a turn or zoom of any of them is applied to the others."""
     body = view._make_html().replace(f"_{view.uniqueid}", f"_{uid}")
+    if link is not None:
+        setup += f"""
+  try {{  // views of one link name turn together; a frame that cannot reach its parent turns alone
+    var hub = window.parent.__scannLinks = window.parent.__scannLinks || {{}};
+    var alive = function(m) {{ try {{ return !!(m.win.frameElement && m.win.frameElement.isConnected); }}
+                               catch (e) {{ return false; }} }};
+    var name = {_json_for_script(link)};
+    var members = hub[name] = (hub[name] || []).filter(alive);
+    // a view is an array; each frame gets one of its own (setView may not accept another frame's)
+    if (members.length) {{ viewer.setView(Array.from(members[0].viewer.getView())); }}
+    var me = {{viewer: viewer, win: window, following: false}};
+    members.push(me);
+    viewer.setViewChangeCallback(function(v) {{
+      if (me.following) return;
+      hub[name].filter(alive).forEach(function(m) {{
+        if (m === me) return;
+        m.following = true;
+        try {{ m.viewer.setView(m.win.Array.from(v)); }} finally {{ m.following = false; }}
+      }});
+    }});
+  }} catch (e) {{}}"""
     hover = f"""<a id="png_{uid}" download="scann_view.png" href="#" style="font-size: 12px">Save PNG</a>
 <script>
 $3Dmolpromise.then(function() {{

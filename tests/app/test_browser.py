@@ -255,7 +255,17 @@ def test_explore_reference_computes_in_the_background(server, browser, tmp_path)
     _settle(page)
     _no_exception(page)
     assert main.get_by_text("STO-3G").count() >= 1
-    assert any("addVolumetricData(cube" in (f.content() or "") for f in page.frames if f is not page.main_frame)
+    views = [f for f in page.frames if f is not page.main_frame and f.query_selector("div[id^='3dmolviewer_'] canvas")]
+    orbital = [f for f in views if "addVolumetricData(cube" in f.content()]
+    ga_view = [f for f in views if "addVolumetricData(cube" not in f.content()]
+    assert len(orbital) == 1 and len(ga_view) == 1
+    # the two views turn together: a turn of the GA view is applied to the orbital view
+    viewer = "window[Object.keys(window).find(k => k.startsWith('viewer_scann'))]"
+    before = orbital[0].evaluate(f"() => {viewer}.getView()")
+    ga_view[0].evaluate(f"() => {{ const v = {viewer}; v.rotate(60, 'y'); v.render(); }}")
+    turned, followed = ga_view[0].evaluate(f"() => {viewer}.getView()"), orbital[0].evaluate(f"() => {viewer}.getView()")
+    hub = page.evaluate("() => Object.fromEntries(Object.entries(window.__scannLinks || {}).map(([k, v]) => [k, v.length]))")
+    assert followed == pytest.approx(turned, abs=1e-6) and followed != pytest.approx(before, abs=1e-3), (before, turned, followed, hub)
     page.screenshot(path=str(tmp_path / "reference.png"), full_page=True)
     assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
     page.close()
