@@ -95,6 +95,6 @@ def test_weights_note_flags_tables_of_other_weights(tmp_path):
     (tmp_path / "qm9_homo.json").write_text('{"name": "qm9_homo", "epochs": 13}')
     assert sup.weights_note("qm9_homo", 13, directory=tmp_path) == ""
     assert "epoch-2 weights" in sup.weights_note("qm9_homo", 2, directory=tmp_path)
-    assert "not recorded" in sup.weights_note("qm9_homo", None, directory=tmp_path)
-    assert "not recorded" in sup.weights_note("qm9_homo", float("nan"), directory=tmp_path)
+    assert "does not record" in sup.weights_note("qm9_homo", None, directory=tmp_path)
+    assert "does not record" in sup.weights_note("qm9_homo", float("nan"), directory=tmp_path)
     assert sup.weights_note("other_model", 2, directory=tmp_path) == ""  # no card: nothing to compare with
