@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint = checkpoints / f"{reference_key(structure, basis=basis, grid_points=grid)}.chk"
         ref = compute_orbital_reference(structure, basis=basis, xc="b3lyp", density_fit=True, grid_points=grid,
                                         max_atoms=max(30, structure.n_atoms), threads=args.threads,
-                                        max_memory_mb=max_memory, checkpoint=checkpoint)
+                                        max_memory_mb=max_memory, checkpoint=checkpoint,
+                                        progress=lambda cycle, e: print(f"{key}: SCF cycle {cycle}, E = {e:.8f} Ha",
+                                                                        flush=True))
         ref.record["gallery_key"] = key
         save_reference(ref, folder, significant_digits=args.digits)
         r = ref.record
