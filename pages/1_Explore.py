@@ -20,7 +20,6 @@ st.set_page_config(page_title="Explore a structure · SCANN Studio", layout="wid
 st.title("Explore a structure")
 
 
-
 @st.fragment(run_every=1.0)
 def reference_progress(structure, basis: str) -> None:
     """Where the background calculation is, refreshed every second; the whole page reruns when it ends."""

@@ -94,6 +94,7 @@ REFERENCE_MAX_ATOMS = 30  # on-demand B3LYP references, larger molecules are ref
 # UI label -> basis set of an on-demand B3LYP reference (QM9's own first, then cheaper ones)
 REFERENCE_BASES = {"6-31G(2df,p) (QM9's level)": "6-31G(2df,p)", "6-31G*": "6-31G*", "6-31G": "6-31G",
                    "STO-3G (fast, rough)": "STO-3G"}
+REFERENCE_DEFAULT_BASIS = REFERENCE_BASES["6-31G(2df,p) (QM9's level)"]
 FULLERENE_KEYS = ("C60", "C70", "C72")
 
 
@@ -245,7 +246,7 @@ def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: S
 
 
 def reference_status(structure: "Structure", gallery_key: str | None = None,
-                     basis: str = "6-31G(2df,p)") -> tuple[bool, str]:
+                     basis: str = REFERENCE_DEFAULT_BASIS) -> tuple[bool, str]:
     """Whether an on-demand reference in ``basis`` can be computed, and what to tell the user when
     there is none yet."""
     try:
@@ -814,7 +815,7 @@ def weights_note(model_name: str, table_epochs: Any, directory=None) -> str:
         shipped = json.loads(card_path.read_text()).get("epochs")
     except (OSError, ValueError):
         return ""
-    if table_epochs is None or not np.isfinite(_number(table_epochs) or np.nan):
+    if _number(table_epochs) is None:
         return (f" **These numbers may come from other weights than the shipped ones** (epoch {shipped}): "
                 "the table does not record which.")
     if shipped is not None and int(float(table_epochs)) != int(shipped):
@@ -827,7 +828,8 @@ def weights_note(model_name: str, table_epochs: Any, directory=None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def lookup_reference(_structure: "Structure", structure_key: str, basis: str = "6-31G(2df,p)") -> tuple[Any, str]:
+def lookup_reference(_structure: "Structure", structure_key: str,
+                     basis: str = REFERENCE_DEFAULT_BASIS) -> tuple[Any, str]:
     """A stored orbital reference for the structure (shipped, or cached in ``basis``), without
     computing: ``(ref, 'shipped' | 'cache')`` or ``(None, '')``."""
     try:
