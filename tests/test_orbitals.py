@@ -268,6 +268,26 @@ def test_shipped_references_cover_the_small_gallery():
     assert shipped_reference(METHANE) is None
 
 
+def test_shipped_fullerene_orbital_weights_respect_the_cage_symmetry():
+    """A degenerate level summed whole is invariant under the point group, so its per-atom weight
+    is equal on symmetry-equivalent atoms (to the SCF and grid accuracy), and different between
+    classes where the cage has more than one (C70: five classes)."""
+    from scann_core.gallery import load_gallery_structure
+    from scann_core.symmetry import class_spread, equivalent_atoms
+
+    shipped = [key for key in ("C60", "C70", "C72") if shipped_reference(load_gallery_structure(key))]
+    assert "C60" in shipped and "C70" in shipped
+    for key in shipped:
+        structure = load_gallery_structure(key)
+        ref = shipped_reference(structure)
+        assert ref.record["basis"] == "6-31G" and ref.record["converged"]
+        _, classes = equivalent_atoms(structure)
+        for weights in (ref.homo_weights, ref.lumo_weights):
+            spread = class_spread(weights, classes)
+            assert spread["within"] < 0.005, key
+            assert len(classes) == 1 or spread["between"] > 0.5, key
+
+
 # ----------------------------------------------------------------------------- 3D view
 
 
