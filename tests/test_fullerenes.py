@@ -214,6 +214,15 @@ def test_outputs_from_cache(tmp_path):
 
     labelled = read_labelled(data)  # what training reads: ids are frame ids, the split is the cage's
     assert labelled.ids == [f.frame_id for f in plan] and labelled.parts == ["test"] * 3
+    from scann_core.data.sources import dataset_bounds, describe_dataset, split_structures
+
+    cold = f"{data}?temperature<=300"  # a dataset spec that keeps the relaxed and 300 K frames only
+    assert dataset_bounds(cold) == {"temperature": 300.0}
+    assert labelled.splits(dataset_bounds(cold))["test"].tolist() == [0, 1]
+    assert [s.name for s in split_structures(cold, "test")] == [f.frame_id for f in plan[:2]]
+    assert "only the frames with temperature <= 300" in describe_dataset(cold)["dataset"]
+    with pytest.raises(ValueError, match="key<=number"):
+        dataset_bounds(f"{data}?temperature<300")
     sheet = tmp_path / "DATASHEET_FULLERENES.md"
     script.write_datasheet(cages, plan, relaxed, done, splits, sheet, data)
     text = sheet.read_text()

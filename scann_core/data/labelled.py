@@ -65,10 +65,14 @@ class LabelledSet:
             return [str(i["split"]) for i in self.info]
         return [split_of(name) for name in self.ids]
 
-    def splits(self) -> dict[str, np.ndarray]:
-        """Positions of the train / val / test structures."""
+    def splits(self, bounds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+        """Positions of the train / val / test structures; with ``bounds``, only those whose header
+        values are at most these (a structure without the key is left out)."""
+        keep = np.ones(len(self), dtype=bool)
+        for key, limit in (bounds or {}).items():
+            keep &= np.array([float(i.get(key, np.inf)) <= limit for i in self.info], dtype=bool)
         parts = np.array(self.parts)
-        return {name: np.flatnonzero(parts == name) for name in SPLIT_BUCKETS}
+        return {name: np.flatnonzero((parts == name) & keep) for name in SPLIT_BUCKETS}
 
 
 COLUMN_TYPES = {"R": float, "I": int, "S": str, "L": lambda text: text in ("T", "True")}
@@ -182,12 +186,12 @@ def labelled_graphs(config, path: str | Path, *, workers: int = 2, progress=None
 
 
 def labelled_data_splits(config, path: str | Path, target: str, *, unit: str, limit: int | None = None,
-                         workers: int = 2, progress=None):
+                         bounds: dict[str, float] | None = None, workers: int = 2, progress=None):
     """Train/val/test :class:`GraphSet` of one label of a dataset file (``limit``: the first
-    structures of each part only)."""
+    structures of each part only; ``bounds``: see :meth:`LabelledSet.splits`)."""
     from ..train import DataSplits
 
     data = read_labelled(path)
     graphs = labelled_graphs(config, path, workers=workers, progress=progress).with_targets(data.values(target))
-    parts = {name: idx[:limit] for name, idx in data.splits().items()}
+    parts = {name: idx[:limit] for name, idx in data.splits(bounds).items()}
     return DataSplits(**{name: graphs.subset(idx) for name, idx in parts.items()}, unit=unit)

@@ -2,16 +2,22 @@
 
 A model's card records ``train_config.dataset`` and ``.target``, so training, evaluation and
 export all go through :func:`dataset_splits` and always see the same split.
+
+A file may carry upper bounds on header values after a ``?``, joined by ``&``:
+``assets/data/fullerenes.extxyz.gz?temperature<=800`` uses only the frames displaced at 800 K or
+less; the other frames belong to no split.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from ..paths import REPO_ROOT
 
-__all__ = ["DATASETS", "dataset_splits", "split_structures", "held_out_structures", "resolve_dataset", "describe_dataset"]
+__all__ = ["DATASETS", "dataset_splits", "split_structures", "held_out_structures", "resolve_dataset",
+           "dataset_bounds", "describe_dataset"]
 
 
 # File name of a generated dataset -> what a model card says about it.
@@ -39,16 +45,31 @@ SPLIT_TEXT = ("the file's split column where every frame has one (whole fulleren
 
 
 def resolve_dataset(dataset: str) -> Path:
-    """A dataset file named in a config: as given, else relative to the repository root."""
-    path = Path(dataset)
+    """The file of a dataset named in a config: as given, else relative to the repository root."""
+    path = Path(dataset.partition("?")[0])
     if path.exists() or path.is_absolute():
         return path
     return REPO_ROOT / path
 
 
+def dataset_bounds(dataset: str) -> dict[str, float]:
+    """Upper bounds on header values written after the file name (``?key<=value&...``)."""
+    bounds = {}
+    for term in filter(None, dataset.partition("?")[2].split("&")):
+        match = re.fullmatch(r"\s*(\w+)\s*<=\s*([-+0-9.eE]+)\s*", term)
+        if match is None:
+            raise ValueError(f"dataset bound {term!r} is not of the form key<=number.")
+        bounds[match[1]] = float(match[2])
+    return bounds
+
+
 def describe_dataset(dataset: str) -> dict[str, str]:
     """Card fields ``dataset``, ``split``, ``level_of_theory`` (and ``structure_type``) of a non-QM9 dataset."""
-    known = DATASETS.get(Path(dataset).name, {"dataset": dataset, "level_of_theory": "unknown"})
+    known = DATASETS.get(resolve_dataset(dataset).name, {"dataset": dataset, "level_of_theory": "unknown"})
+    bounds = dataset_bounds(dataset)
+    if bounds:
+        only = " and ".join(f"{key} <= {value:g}" for key, value in bounds.items())
+        known = {**known, "dataset": f"{known['dataset']}; only the frames with {only}"}
     return {**known, "split": SPLIT_TEXT}
 
 
@@ -62,7 +83,7 @@ def dataset_splits(dataset: str, target: str, config, *, unit: str | None = None
     from .labelled import labelled_data_splits
 
     return labelled_data_splits(config, resolve_dataset(dataset), target, unit=unit or "", limit=limit,
-                                workers=workers, progress=progress)
+                                bounds=dataset_bounds(dataset), workers=workers, progress=progress)
 
 
 def _splits_and_reader(dataset: str):
@@ -75,7 +96,7 @@ def _splits_and_reader(dataset: str):
     from .labelled import read_labelled
 
     data = read_labelled(resolve_dataset(dataset))
-    return data.splits(), lambda k: data.structures[int(k)]
+    return data.splits(dataset_bounds(dataset)), lambda k: data.structures[int(k)]
 
 
 def split_structures(dataset: str, split: str, limit: int | None = None) -> list:
