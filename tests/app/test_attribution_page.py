@@ -162,7 +162,7 @@ def test_evaluation_metrics_from_the_committed_table(tiny_model, monkeypatch):
     committed = sup.attribution_results_dir() / "attribution_qm9_homo.csv"
     folder = tiny_model / "docs"
     folder.mkdir()
-    monkeypatch.setattr(sup, "ATTRIBUTION_DOCS", folder)
+    monkeypatch.setattr(sup.attribution_view, "ATTRIBUTION_DOCS", folder)
     at = _acetaldehyde(_page())
     _no_exception(at)
     assert any("have not been computed" in i.value for i in at.info)

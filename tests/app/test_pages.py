@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from .fakes import APP, EXPLORE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
@@ -256,8 +257,8 @@ def test_real_backend_if_available():
     """The shipped gallery and models, when both exist (skipped while they are being built)."""
     from scann_core import app_support as sup
 
-    sup.st.cache_data.clear()
-    sup.st.cache_resource.clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
     if not sup.list_models()[0] or not sup.list_gallery()[0]:
         pytest.skip("no shipped model or gallery entry yet")
     at = _explore()

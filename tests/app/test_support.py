@@ -35,7 +35,7 @@ def test_models_for_offers_models_of_the_structure_type_first(monkeypatch, benze
 
     cards = {"qm9_homo": {"kind": "molecule"}, "fullerene_homo": {"kind": "molecule", "structure_type": "fullerene"},
              "smfe12_ef": {"kind": "crystal", "structure_type": "ThMn12"}}
-    monkeypatch.setattr(sup, "load_predictor", lambda name: types.SimpleNamespace(card=cards[name]))
+    monkeypatch.setattr(sup.session, "load_predictor", lambda name: types.SimpleNamespace(card=cards[name]))
     names = ["qm9_homo", "fullerene_homo", "smfe12_ef"]
     assert sup.models_for(names, load_gallery_structure("C70")) == ["fullerene_homo", "qm9_homo"]
     assert sup.models_for(names, benzene) == ["qm9_homo", "fullerene_homo"]  # the cage model last

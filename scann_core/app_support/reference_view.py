@@ -1,0 +1,117 @@
+"""The B3LYP reference panel's data: per-atom orbital weights beside GA, the sidecar summary,
+the agreement line, what to say when there is no reference, and the background job registry."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import streamlit as st
+
+from .formatting import user_message
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from scann_core.structure import Structure
+
+# UI label -> cube kind of scann_core.references (the orbital reference panel)
+REFERENCE_KINDS = {"HOMO": "homo", "LUMO": "lumo", "Deformation density": "deformation"}
+REFERENCE_MAX_ATOMS = 30  # on-demand B3LYP references, larger molecules are refused
+# UI label -> basis set of an on-demand B3LYP reference (QM9's own first, then cheaper ones)
+REFERENCE_BASES = {"6-31G(2df,p) (QM9's level)": "6-31G(2df,p)", "6-31G*": "6-31G*", "6-31G": "6-31G",
+                   "STO-3G (fast, rough)": "STO-3G"}
+REFERENCE_DEFAULT_BASIS = REFERENCE_BASES["6-31G(2df,p) (QM9's level)"]
+FULLERENE_KEYS = ("C60", "C70", "C72")
+
+
+def add_reference_columns(df: "pd.DataFrame", reference: Any) -> "pd.DataFrame":
+    """The per-atom table with ``HOMO weight`` and ``LUMO weight`` columns from an orbital reference."""
+    df = df.copy()
+    if reference is not None and len(reference.homo_weights) == len(df):
+        df["HOMO weight"] = reference.homo_weights
+        df["LUMO weight"] = reference.lumo_weights
+    return df
+
+
+def reference_summary(record: dict) -> str:
+    """Markdown lines of an orbital reference's sidecar: method, basis, SCF energy, orbital energies."""
+    def level(name: str) -> str:
+        n = int(record.get(f"{name}_degeneracy", 1))
+        return f"**{name.upper()}** {record[f'{name}_ev']:.3f} eV" + (f" ({n}-fold degenerate)" if n > 1 else "")
+
+    xc = str(record.get("xc", "")).upper()
+    fit = " with density fitting" if record.get("density_fit") else ""
+    return (f"**Method** {xc}{fit} · **basis** {record.get('basis', '?')} ({record.get('n_basis', '?')} functions)  \n"
+            f"**SCF energy** {record['scf_energy_ha']:.6f} Ha  \n"
+            f"{level('homo')} · {level('lumo')} · gap {record['lumo_ev'] - record['homo_ev']:.3f} eV  \n"
+            f"computed in {float(record.get('seconds', 0)):.0f} s with PySCF {record.get('pyscf_version', '')}")
+
+
+def top_overlap(a: Sequence[float], b: Sequence[float], k: int = 3) -> tuple[int, list[int], list[int]]:
+    """How many of the ``k`` largest entries of ``a`` and ``b`` are the same atoms.
+
+    Returns ``(n_common, top_a, top_b)`` with 0-based indices, largest first (ties: lower index first).
+    """
+    from scann_core.ranks import ranking
+
+    k = min(int(k), len(a))
+    top_a, top_b = ([int(i) for i in ranking(np.reshape(x, -1))[:k]] for x in (a, b))
+    return len(set(top_a) & set(top_b)), top_a, top_b
+
+
+def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: Sequence[float],
+                         level: str = "HOMO", k: int = 3) -> str:
+    """One markdown line: Spearman rho of GA vs the orbital weight, and the top-``k`` overlap."""
+    from scann_core.viz import spearman
+
+    rho = spearman(ga, weights)
+    common, top_g, top_w = top_overlap(ga, weights, k)
+    names = lambda idx: ", ".join(f"{symbols[i]}{i + 1}" for i in idx)  # noqa: E731
+    rho_text = "undefined" if np.isnan(rho) else f"{rho:.2f}"
+    return (f"Spearman rho (GA vs {level} weight) = **{rho_text}** · top-{len(top_g)} overlap "
+            f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)})")
+
+
+def reference_status(structure: "Structure", gallery_key: str | None = None,
+                     basis: str = REFERENCE_DEFAULT_BASIS) -> tuple[bool, str]:
+    """Whether an on-demand reference in ``basis`` can be computed, and what to tell the user when
+    there is none yet."""
+    try:
+        from scann_core.references import check_reference_input
+    except ImportError as exc:  # pragma: no cover
+        return False, f"The reference calculator is not available ({user_message(exc)})"
+    prefix = ""
+    if gallery_key in FULLERENE_KEYS:
+        prefix = (f"The B3LYP/6-31G reference of {gallery_key} is not yet available (C60 took 44 min on one "
+                  "core: `python scripts/precompute_orbitals.py --fullerenes`). ")
+    try:
+        check_reference_input(structure, basis=basis, max_atoms=REFERENCE_MAX_ATOMS)
+    except ImportError:
+        return False, prefix + "PySCF is not installed, so no reference can be computed here."
+    except ValueError as exc:
+        return False, prefix + user_message(exc)
+    return True, prefix + f"No B3LYP/{basis} reference for this geometry yet."
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+
+
+def lookup_reference(_structure: "Structure", structure_key: str,
+                     basis: str = REFERENCE_DEFAULT_BASIS) -> tuple[Any, str]:
+    """A stored orbital reference for the structure (shipped, or cached in ``basis``), without
+    computing: ``(ref, 'shipped' | 'cache')`` or ``(None, '')``."""
+    try:
+        from scann_core.references import find_reference
+    except ImportError:  # pragma: no cover
+        return None, ""
+    return find_reference(_structure, basis=basis)
+
+
+@st.cache_resource(show_spinner=False)
+
+
+def reference_jobs():
+    """The app's one registry of background B3LYP calculations (one at a time)."""
+    from scann_core.references.background import ReferenceJobs
+
+    return ReferenceJobs(workers=1)
