@@ -215,8 +215,8 @@ def write_datasheet(cages: list[fl.Cage], plan: list[fl.Frame], relaxed: dict, f
         "harmonic energy of a frame is then 3N kB T / 2, the equipartition value, so T is an *effective* "
         "temperature: the frames carry the right strain energy on average, but without the correlations of "
         "real thermal motion (bond stretches are over-represented relative to soft cage modes). "
-        f"Temperatures {', '.join(f'{t:g}' for t in fl.TEMPERATURES)} K, {fl.FRAMES_PER_TEMPERATURE} frames "
-        "each per cage, plus the relaxed cage (temperature 0); every frame has its own seed (SHA-256 of its "
+        f"Temperatures {', '.join(f'{t:g}' for t in fl.TEMPERATURES)} K, {fl.FRAMES_PER_TEMPERATURE} "
+        f"frame{'s' if fl.FRAMES_PER_TEMPERATURE != 1 else ''} per temperature and cage, plus the relaxed cage (temperature 0); every frame has its own seed (SHA-256 of its "
         "id), so any frame can be regenerated alone.",
         "5. Labels: one GFN2-xTB single point per frame (tblite, neutral singlet); HOMO = highest occupied, "
         f"LUMO = lowest unoccupied orbital energy, in eV. Label wall time per frame: median "
