@@ -81,7 +81,9 @@ class ScannModel(nn.Module):
         return nn.functional.batch_norm(pooled, norm.running_mean, norm.running_var, norm.weight, norm.bias,
                                         training=use_batch, momentum=norm.momentum, eps=norm.eps)
 
-    def forward(self, batch: Batch, *, return_local_attention: bool = False) -> ScannOutput:
+    def encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Structure vectors (n_structures, dim) before the readout, GA (n_atoms,), atom features
+        (n_atoms, dim) and the local attention of every block ((n_edges, n_heads) each)."""
         h = self.atom_dropout(silu(self.atom_projection(self.embedding(batch.species))))
         e = self.edge_features(batch)
         attention = []
@@ -89,7 +91,21 @@ class ScannModel(nn.Module):
             h, e, alpha = block(h, e, batch.edge_index)
             attention.append(alpha)
         pooled, ga = self.global_attention(h, batch.batch, batch.n_structures)
+        return pooled, ga, h, attention
+
+    def forward(self, batch: Batch, *, return_local_attention: bool = False) -> ScannOutput:
+        pooled, ga, h, attention = self.encode(batch)
         if self.readout_norm is not None:
             pooled = self._standardise(pooled)
         prediction = self.readout(pooled).squeeze(-1)
         return ScannOutput(prediction, ga, h, attention if return_local_attention else None)
+
+    @torch.no_grad()
+    def fit_readout_statistics(self, pooled: torch.Tensor) -> None:
+        """Set the running statistics of ``readout_norm`` to the exact mean and variance of
+        ``pooled`` (n_structures, dim), e.g. every training structure under the current weights.
+        The exponential average that training keeps lags weights that change fast, and with
+        structure vectors as alike as a fullerene's a small lag is blown up at inference."""
+        norm = self.readout_norm
+        norm.running_mean.copy_(pooled.mean(0).to(norm.running_mean))
+        norm.running_var.copy_(pooled.var(0).to(norm.running_var))

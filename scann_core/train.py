@@ -23,7 +23,7 @@ from .dataset import GraphSet
 from .graph import collate, element_lookup
 from .model import ScannModel
 
-__all__ = ["train", "evaluate_mae", "predict_graphs", "pick_device", "DataSplits"]
+__all__ = ["train", "evaluate_mae", "fit_readout_statistics", "predict_graphs", "pick_device", "DataSplits"]
 
 
 @dataclass
@@ -62,6 +62,23 @@ def predict_graphs(model: ScannModel, graphs: GraphSet, target: TargetInfo, *, b
             ga += [a.numpy() for a in torch.split(output.ga.double().cpu(), sizes)]
     predictions = np.concatenate(out) if out else np.zeros(0)
     return (predictions, ga) if return_ga else predictions
+
+
+@torch.no_grad()
+def fit_readout_statistics(model: ScannModel, graphs: GraphSet, *, batch_size: int = 256,
+                           device: torch.device | None = None, bf16: bool = False) -> None:
+    """Give a model with ``readout_norm`` the exact statistics of the structure vectors of ``graphs``
+    (the training set) under its current weights; nothing for a model without it."""
+    if model.readout_norm is None:
+        return
+    device = device or next(model.parameters()).device
+    lookup = element_lookup(model.config.elements)
+    model.eval()
+    pooled = []
+    for graphs_batch in graphs.batches(batch_size):
+        with _autocast(device, bf16):
+            pooled.append(model.encode(collate(graphs_batch, lookup).to(device))[0].float())
+    model.fit_readout_statistics(torch.cat(pooled))
 
 
 def evaluate_mae(model: ScannModel, graphs: GraphSet, target: TargetInfo, **kwargs) -> float:
@@ -137,6 +154,7 @@ def train(config: TrainConfig, model_config: ModelConfig, data: DataSplits, out_
                 save_state()
                 last_save = time.time()
         state["rng"] = rng.bit_generator.state
+        fit_readout_statistics(model, data.train, device=device, bf16=config.bf16)
         val_mae = evaluate_mae(model, data.val, target, device=device, bf16=config.bf16)
         state["seconds"] += time.time() - epoch_start
         state["epoch"] += 1

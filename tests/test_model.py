@@ -170,3 +170,27 @@ def test_readout_norm_learns_running_statistics_and_predicts_independently_of_th
     save_checkpoint(tmp_path / "m.pt", model.float(), target, {})
     loaded, _, _ = load_checkpoint(tmp_path / "m.pt")
     assert loaded.config.readout_norm and torch.equal(loaded.readout_norm.running_mean, model.readout_norm.running_mean)
+
+
+def test_fit_readout_statistics_gives_the_exact_training_set_statistics(pyridine, ch4, benzene):
+    """After the refit, inference standardises each structure vector with the mean and variance of
+    the whole set, whatever the running average was; a model without readout_norm is untouched."""
+    from scann_core.dataset import GraphSet
+    from scann_core.train import fit_readout_statistics
+
+    model = make_model(ModelConfig(**{**vars(MOLECULE_CONFIG), "readout_norm": True})).float()
+    structures = (pyridine, ch4, benzene)
+    graphs = GraphSet.from_graphs([build_graph(s, model.config) for s in structures])
+    fit_readout_statistics(model, graphs, batch_size=2)  # the set spans two batches
+    batch = collate([graphs[k] for k in range(3)], element_lookup(model.config.elements))
+    model.eval()
+    pooled = model.encode(batch)[0]
+    assert torch.allclose(model.readout_norm.running_mean, pooled.mean(0), atol=1e-5)
+    assert torch.allclose(model.readout_norm.running_var, pooled.var(0), rtol=1e-4, atol=1e-7)
+    standardised = model._standardise(pooled)  # eval mode: the fitted statistics
+    expected = (pooled - pooled.mean(0)) / torch.sqrt(pooled.var(0) + model.readout_norm.eps)
+    assert torch.allclose(standardised, expected * model.readout_norm.weight + model.readout_norm.bias, atol=1e-4)
+    plain = make_model(MOLECULE_CONFIG)
+    before = {k: v.clone() for k, v in plain.state_dict().items()}
+    fit_readout_statistics(plain, graphs)
+    assert all(torch.equal(before[k], v) for k, v in plain.state_dict().items())
