@@ -39,3 +39,13 @@ def class_spread(values: np.ndarray, classes: list[np.ndarray]) -> dict[str, flo
     return {"within": float(max(np.ptp(values[c]) for c in classes) / mean),
             "overall": float(np.ptp(values) / mean),
             "between": float(np.ptp(class_means) / mean)}
+
+
+def class_means(values: np.ndarray, classes: list[np.ndarray]) -> np.ndarray:
+    """(n_atoms,) each atom's value replaced by the mean over its class of equivalent atoms, which
+    removes the numerical noise of a symmetric score before it is ranked."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(values)
+    for c in classes:
+        out[c] = values[c].mean()
+    return out

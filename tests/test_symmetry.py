@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from scann_core.gallery import load_gallery_structure
-from scann_core.symmetry import class_spread, equivalent_atoms
+from scann_core.symmetry import class_means, class_spread, equivalent_atoms
 
 
 def test_fullerene_classes():
@@ -25,3 +25,11 @@ def test_class_spread(benzene):
     broken = equal.copy()
     broken[0] = 0.12  # one carbon differs from its five equivalents
     assert class_spread(broken, classes)["within"] == pytest.approx(0.02 / broken.mean())
+
+
+def test_class_means_symmetrise_a_score(benzene):
+    _, classes = equivalent_atoms(benzene)
+    noisy = np.where(benzene.numbers == 6, 0.1, 0.05) + np.linspace(0, 1e-6, benzene.n_atoms)
+    even = class_means(noisy, classes)
+    for c in classes:
+        assert np.ptp(even[c]) == 0 and even[c][0] == pytest.approx(noisy[c].mean())
