@@ -203,7 +203,9 @@ st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
 
 if reference is not None:
     st.markdown(f"**GA vs B3LYP {level.upper()} weight** (Löwdin population of the level per atom, sums to 1)")
-    st.markdown(sup.reference_comparison(structure.symbols, ga, reference.weights(level), level.upper()))
+    classes = sup.symmetry_classes(structure, sup.structure_key(structure))
+    st.markdown(sup.reference_comparison(structure.symbols, ga, reference.weights(level), level.upper(),
+                                         classes=classes))
     st.plotly_chart(viz.ga_vs_reference_figure(ga, reference.weights(level), symbols=structure.symbols,
                                                reference_label=f"{level.upper()} weight"), key=f"{P}_ref_scatter")
 

@@ -60,16 +60,39 @@ def top_overlap(a: Sequence[float], b: Sequence[float], k: int = 3) -> tuple[int
 
 
 def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: Sequence[float],
-                         level: str = "HOMO", k: int = 3) -> str:
-    """One markdown line: Spearman rho of GA vs the orbital weight, and the top-``k`` overlap."""
+                         level: str = "HOMO", k: int = 3, classes: Sequence[np.ndarray] | None = None) -> str:
+    """One markdown line: Spearman rho of GA vs the orbital weight, and the top-``k`` overlap.
+
+    With ``classes`` (symmetry-equivalent atoms) both scores are first averaged over each class, so
+    that numerical noise does not rank atoms that symmetry makes equal."""
+    from scann_core.symmetry import class_means
     from scann_core.viz import spearman
 
+    note = ""
+    if classes is not None and len(classes) < len(ga):
+        if len(classes) == 1:
+            return (f"Spearman rho (GA vs {level} weight) is **undefined**: every atom is symmetry-equivalent, "
+                    "so both are uniform.")
+        ga, weights = class_means(ga, classes), class_means(weights, classes)
+        note = f" · scores averaged over {len(classes)} classes of symmetry-equivalent atoms"
     rho = spearman(ga, weights)
     common, top_g, top_w = top_overlap(ga, weights, k)
     names = lambda idx: ", ".join(f"{symbols[i]}{i + 1}" for i in idx)  # noqa: E731
     rho_text = "undefined" if np.isnan(rho) else f"{rho:.2f}"
     return (f"Spearman rho (GA vs {level} weight) = **{rho_text}** · top-{len(top_g)} overlap "
-            f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)})")
+            f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)}){note}")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def symmetry_classes(_structure: "Structure", structure_key: str) -> list[np.ndarray] | None:
+    """The classes of symmetry-equivalent atoms of a molecule (cached), or None when the point group
+    cannot be found."""
+    try:
+        from scann_core.symmetry import equivalent_atoms
+
+        return equivalent_atoms(_structure)[1]
+    except Exception:  # noqa: BLE001 -- the comparison then ranks the raw scores
+        return None
 
 
 def reference_status(structure: "Structure", gallery_key: str | None = None,

@@ -168,6 +168,13 @@ def test_top_overlap_and_comparison_line():
     assert top_g == [0, 2, 3] and top_w == [0, 1, 2] and common == 2
     line = sup.reference_comparison(["O", "C", "N", "H"], ga, w, "HOMO")
     assert "Spearman rho (GA vs HOMO weight) = **" in line and "**2/3**" in line and "GA: O1, N3, H4" in line
+    # symmetry-equivalent atoms: noise below the symmetry does not rank them
+    noisy_ga, noisy_w = [0.3, 0.3001, 0.2, 0.1999], [0.1, 0.1001, 0.4, 0.4001]
+    classes = [np.array([0, 1]), np.array([2, 3])]
+    assert "= **-1.00**" in sup.reference_comparison(["C"] * 4, noisy_ga, noisy_w, "HOMO", classes=classes)
+    assert "= **-0.80**" in sup.reference_comparison(["C"] * 4, noisy_ga, noisy_w, "HOMO")
+    uniform = sup.reference_comparison(["C"] * 4, noisy_ga, noisy_w, "HOMO", classes=[np.arange(4)])
+    assert "**undefined**: every atom is symmetry-equivalent" in uniform
 
 
 def test_reference_summary_names_degenerate_levels():
