@@ -200,10 +200,13 @@ contrast = float(ga.max() / ga.min()) if ga.min() > 0 else float("inf")
 st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
            + (" (bounded by e^√2 ≈ 4.1× with this model's GA normalisation)."
               if result.card.get("ga_normalize", result.card.get("ga_mode") == "paper") else "."))
+symmetry = None if any(structure.pbc) else sup.symmetry_classes(structure, sup.structure_key(structure))
+if symmetry is not None and len(symmetry[1]) < structure.n_atoms:
+    st.caption(sup.symmetry_note(ga, *symmetry))
 
 if reference is not None:
     st.markdown(f"**GA vs B3LYP {level.upper()} weight** (Löwdin population of the level per atom, sums to 1)")
-    classes = sup.symmetry_classes(structure, sup.structure_key(structure))
+    classes = symmetry[1] if symmetry is not None else None
     st.markdown(sup.reference_comparison(structure.symbols, ga, reference.weights(level), level.upper(),
                                          classes=classes))
     st.plotly_chart(viz.ga_vs_reference_figure(ga, reference.weights(level), symbols=structure.symbols,

@@ -84,15 +84,28 @@ def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: S
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def symmetry_classes(_structure: "Structure", structure_key: str) -> list[np.ndarray] | None:
-    """The classes of symmetry-equivalent atoms of a molecule (cached), or None when the point group
-    cannot be found."""
+def symmetry_classes(_structure: "Structure", structure_key: str) -> tuple[str, list[np.ndarray]] | None:
+    """The point group of a molecule and its classes of symmetry-equivalent atoms (cached), or None
+    when they cannot be found."""
     try:
         from scann_core.symmetry import equivalent_atoms
 
-        return equivalent_atoms(_structure)[1]
-    except Exception:  # noqa: BLE001 -- the comparison then ranks the raw scores
+        return equivalent_atoms(_structure)
+    except Exception:  # noqa: BLE001 -- the page then shows the raw scores only
         return None
+
+
+def symmetry_note(ga: Sequence[float], group: str, classes: Sequence[np.ndarray]) -> str:
+    """One sentence on how equal GA is on symmetry-equivalent atoms (spreads are (max - min) / mean)."""
+    from scann_core.symmetry import class_spread
+
+    spread = class_spread(np.asarray(ga, dtype=np.float64), list(classes))
+    if len(classes) == 1:
+        return (f"Point group {group}: every atom is symmetry-equivalent, and GA varies by "
+                f"{100 * spread['overall']:.2f} % across them.")
+    return (f"Point group {group}: {len(classes)} classes of symmetry-equivalent atoms. GA varies by at most "
+            f"{100 * spread['within']:.2f} % inside a class and by {100 * spread['between']:.1f} % between "
+            "class means.")
 
 
 def reference_status(structure: "Structure", gallery_key: str | None = None,

@@ -99,6 +99,7 @@ def test_c60_shows_its_shipped_b3lyp_631g_reference(real_gallery):
     text = _text(at)
     assert "**basis** 6-31G (540 functions)" in text
     assert "Spearman rho (GA vs HOMO weight)" in text
+    assert "Point group Ih: every atom is symmetry-equivalent" in text
     table = at.dataframe[0].value
     # the fivefold HOMO summed over its level: every atom carries the same weight
     assert table["HOMO weight"].to_numpy() == pytest.approx(np.full(60, 1 / 60), rel=1e-3)
@@ -175,6 +176,15 @@ def test_top_overlap_and_comparison_line():
     assert "= **-0.80**" in sup.reference_comparison(["C"] * 4, noisy_ga, noisy_w, "HOMO")
     uniform = sup.reference_comparison(["C"] * 4, noisy_ga, noisy_w, "HOMO", classes=[np.arange(4)])
     assert "**undefined**: every atom is symmetry-equivalent" in uniform
+
+
+def test_symmetry_note_reports_spread_inside_and_between_classes():
+    from scann_core import app_support as sup
+
+    classes = [np.array([0, 1]), np.array([2, 3])]
+    note = sup.symmetry_note([0.3, 0.3003, 0.2, 0.2], "C2v", classes)  # mean 0.250075
+    assert note.startswith("Point group C2v: 2 classes") and "at most 0.12 % inside" in note and "40.0 % between" in note
+    assert "every atom is symmetry-equivalent" in sup.symmetry_note([0.25] * 4, "Td", [np.arange(4)])
 
 
 def test_reference_summary_names_degenerate_levels():
