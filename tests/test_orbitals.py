@@ -66,7 +66,7 @@ def test_checkpoint_resumes_the_scf(tmp_path, methane_ref):
     again = compute_orbital_reference(METHANE, basis="sto-3g", threads=1, grid_points=12, checkpoint=checkpoint)
     assert again.record["scf_cycles"] < first.record["scf_cycles"] == methane_ref.record["scf_cycles"]
     assert again.record["scf_energy_ha"] == pytest.approx(methane_ref.record["scf_energy_ha"], abs=1e-8)
-
+    assert again.record["resumed_from_checkpoint"] and not first.record["resumed_from_checkpoint"]
 
 
 def test_water_scf_energy_matches_committed_value(water_ref):

@@ -44,7 +44,9 @@ def reference_summary(record: dict) -> str:
     return (f"**Method** {xc}{fit} · **basis** {record.get('basis', '?')} ({record.get('n_basis', '?')} functions)  \n"
             f"**SCF energy** {record['scf_energy_ha']:.6f} Ha  \n"
             f"{level('homo')} · {level('lumo')} · gap {record['lumo_ev'] - record['homo_ev']:.3f} eV  \n"
-            f"computed in {float(record.get('seconds', 0)):.0f} s with PySCF {record.get('pyscf_version', '')}")
+            f"computed in {float(record.get('seconds', 0)):.0f} s with PySCF {record.get('pyscf_version', '')}"
+            + (" (the last run only: the SCF resumed from a checkpoint of earlier runs)"
+               if record.get("resumed_from_checkpoint") else ""))
 
 
 def top_overlap(a: Sequence[float], b: Sequence[float], k: int = 3) -> tuple[int, list[int], list[int]]:

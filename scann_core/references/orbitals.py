@@ -197,9 +197,10 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
         if density_fit:
             mf = mf.density_fit()
         mf.conv_tol = 1e-9
+        resumed = checkpoint is not None and Path(checkpoint).exists()
         if checkpoint is not None:
             mf.chkfile = str(checkpoint)
-            if Path(checkpoint).exists():
+            if resumed:
                 mf.init_guess = "chkfile"
         if progress is not None:
             mf.callback = lambda envs: progress(int(envs["cycle"]) + 1, float(envs["e_tot"]))
@@ -266,6 +267,7 @@ def compute_orbital_reference(structure: "Structure", *, basis: str = DEFAULT_ME
             "grid_points": int(grid_points),
             "seconds": round(seconds, 2),
             "scf_seconds": round(scf_seconds, 2),
+            "resumed_from_checkpoint": resumed,
             "cube_seconds": round(time.perf_counter() - cube_start, 2),
             "threads": int(lib.num_threads()),
             "pyscf_version": str(pyscf.__version__),

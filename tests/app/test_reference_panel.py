@@ -196,3 +196,5 @@ def test_reference_summary_names_degenerate_levels():
     text = sup.reference_summary(record)
     assert "B3LYP with density fitting" in text and "sto-3g (9 functions)" in text
     assert "-40.039124 Ha" in text and "**HOMO** -9.100 eV (3-fold degenerate)" in text and "gap 11.100 eV" in text
+    assert "computed in 2 s" in text and "resumed" not in text
+    assert "the SCF resumed from a checkpoint" in sup.reference_summary({**record, "resumed_from_checkpoint": True})
