@@ -22,8 +22,6 @@ AUTO_ATTRIBUTION_ATOMS = 30  # larger structures wait for a click before Shapley
 
 
 @dataclass(frozen=True)
-
-
 class AttributionResult:
     """Everything the attention-vs-attribution page shows for one (model, structure): plain data.
 
@@ -97,8 +95,6 @@ def compute_attributions(predictor, structure: "Structure", *, model_name: str =
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-
-
 def cached_attributions(model_name: str, _structure: "Structure", structure_key: str,
                         n_permutations: int = 256) -> AttributionResult:
     """:func:`compute_attributions` once per (model, structure, sample count)."""

@@ -132,8 +132,6 @@ def reference_status(structure: "Structure", gallery_key: str | None = None,
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-
-
 def lookup_reference(_structure: "Structure", structure_key: str,
                      basis: str = REFERENCE_DEFAULT_BASIS) -> tuple[Any, str]:
     """A stored orbital reference for the structure (shipped, or cached in ``basis``), without
@@ -146,8 +144,6 @@ def lookup_reference(_structure: "Structure", structure_key: str,
 
 
 @st.cache_resource(show_spinner=False)
-
-
 def reference_jobs():
     """The app's one registry of background B3LYP calculations (one at a time)."""
     from scann_core.references.background import ReferenceJobs

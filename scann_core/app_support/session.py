@@ -38,8 +38,6 @@ def load_into_state(prefix: str, loader, *args, source: str) -> bool:
 
 
 @dataclass(frozen=True)
-
-
 class PredictionResult:
     """What the page shows for one (model, structure): plain data, safe to cache and pickle."""
 
@@ -94,8 +92,6 @@ def list_gallery() -> tuple[list[Any], str | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-
-
 def load_gallery(key: str) -> "Structure":
     """One gallery structure by key (cached)."""
     from scann_core.gallery import load_gallery_structure
@@ -104,8 +100,6 @@ def load_gallery(key: str) -> "Structure":
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-
-
 def parse_upload(data: bytes, filename: str) -> "Structure":
     """Parse uploaded bytes (cached by content and name); raises StructureError."""
     from scann_core.io import load_structure
@@ -115,8 +109,6 @@ def parse_upload(data: bytes, filename: str) -> "Structure":
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-
-
 def parse_smiles(smiles: str) -> "Structure":
     """SMILES -> 3D structure (cached); raises StructureError."""
     from scann_core.io import structure_from_smiles
@@ -125,8 +117,6 @@ def parse_smiles(smiles: str) -> "Structure":
 
 
 @st.cache_resource(show_spinner=False)
-
-
 def load_predictor(name: str):
     """The Predictor for a model name or checkpoint path, loaded once per server."""
     from scann_core.predict import Predictor
@@ -135,8 +125,6 @@ def load_predictor(name: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-
-
 def cached_prediction(model_name: str, _structure: "Structure", structure_key: str) -> PredictionResult:
     """Predict once per (model, structure); ``structure_key`` identifies the structure."""
     predictor = load_predictor(model_name)
