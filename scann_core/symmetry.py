@@ -11,7 +11,7 @@ import numpy as np
 
 from .structure import Structure
 
-__all__ = ["equivalent_atoms", "class_spread"]
+__all__ = ["equivalent_atoms", "class_spread", "class_means"]
 
 
 def equivalent_atoms(structure: Structure, tolerance: float = 0.1) -> tuple[str, list[np.ndarray]]:

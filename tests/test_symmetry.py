@@ -33,3 +33,15 @@ def test_class_means_symmetrise_a_score(benzene):
     even = class_means(noisy, classes)
     for c in classes:
         assert np.ptp(even[c]) == 0 and even[c][0] == pytest.approx(noisy[c].mean())
+
+
+def test_orbital_agreement_ranks_symmetrised_scores(benzene):
+    """The orbital-agreement report averages over equivalent atoms before ranking and refuses to
+    rank a molecule whose atoms are all equivalent."""
+    from conftest import load_script
+
+    symmetrise = load_script("orbital_agreement").symmetrise
+    assert symmetrise(load_gallery_structure("C60")) is None
+    noisy = np.where(benzene.numbers == 6, 0.1, 0.05) + np.linspace(0, 1e-6, benzene.n_atoms)
+    even = symmetrise(benzene)(noisy)
+    assert len(np.unique(even)) == 2 and even[benzene.numbers == 6][0] == pytest.approx(noisy[benzene.numbers == 6].mean())
