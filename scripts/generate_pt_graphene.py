@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -92,44 +92,39 @@ def run_trajectory(config: dict, trajectory: pg.Trajectory, n_snapshots: int) ->
     }
 
 
-def _work(task: tuple[str, dict | None, list[tuple[pg.Trajectory, int]]]) -> tuple[dict, bool, list[dict]]:
-    """One configuration: relax it when not cached, then run its missing trajectories."""
-    quiet_torch(1)
-    cluster, cached, trajectories = task
-    config = cached if cached is not None else relax_config(cluster)
-    return config, cached is None, [run_trajectory(config, t, n) for t, n in trajectories]
+def _trajectory(task: tuple[dict, pg.Trajectory, int]) -> dict:
+    config, trajectory, n_snapshots = task
+    return run_trajectory(config, trajectory, n_snapshots)
 
 
 def run(plan: list[tuple[pg.Trajectory, int]], cache: Path, workers: int) -> None:
+    """Relax the configurations not cached yet, then run the missing trajectories; every result is
+    appended to the cache as soon as it is done, so an interruption loses at most the work in flight."""
     config_file, traj_file = cache / "configs.jsonl", cache / "trajectories.jsonl"
     configs = read_jsonl(config_file, "cluster")
     done = read_jsonl(traj_file, "traj_id")
-    todo: dict[str, list] = defaultdict(list)
-    for trajectory, n in plan:
-        if len(done.get(trajectory.traj_id, {}).get("snapshots", ())) < n:
-            todo[trajectory.cluster].append((trajectory, n))
-    clusters = list(dict.fromkeys(t.cluster for t, _ in plan))
-    tasks = [(c, configs.get(c), todo[c]) for c in clusters if todo[c]]
-    n_todo = sum(n for c in clusters for _, n in todo[c])
-    print(f"{len(plan)} trajectories, {sum(n for _, n in plan)} snapshots planned, {n_todo} to run "
-          f"({workers} worker(s)).", flush=True)
-    if not tasks:
+    todo = [(t, n) for t, n in plan if len(done.get(t.traj_id, {}).get("snapshots", ())) < n]
+    print(f"{len(plan)} trajectories, {sum(n for _, n in plan)} snapshots planned, {sum(n for _, n in todo)} "
+          f"to run ({workers} worker(s)).", flush=True)
+    if not todo:
         return
-    started, n_done = time.perf_counter(), 0
-    with jobs.open_log(config_file) as configs_out, jobs.open_log(traj_file) as traj_out, \
-            jobs.pool_results(_work, tasks, workers, quiet_torch, (1,)) as stream:
-        for config, new, trajectories in stream:
-            if new:
-                jobs.append_record(configs_out, config)
-                print(f"{config['cluster']}: relaxed in {config['seconds']:.0f} s"
-                      f"{'' if config['converged'] else ' (NOT CONVERGED)'}, static deformation energy "
-                      f"{config['static_deformation_energy']:.3f} eV", flush=True)
-            for record in trajectories:
-                jobs.append_record(traj_out, record)
-                n = len(record["snapshots"])
-                n_done += n
-                print(f"  {record['traj_id']}: {n} snapshots, {record['seconds'] / n:.1f} s per snapshot; "
-                      f"{n_done}/{n_todo} in {time.perf_counter() - started:.0f} s", flush=True)
+    to_relax = [c for c in dict.fromkeys(t.cluster for t, _ in todo) if c not in configs]
+    with jobs.open_log(config_file) as out, jobs.pool_results(relax_config, to_relax, workers, quiet_torch, (1,)) as stream:
+        for config in stream:
+            jobs.append_record(out, config)
+            configs[config["cluster"]] = config
+            print(f"{config['cluster']}: relaxed in {config['seconds']:.0f} s"
+                  f"{'' if config['converged'] else ' (NOT CONVERGED)'}, static deformation energy "
+                  f"{config['static_deformation_energy']:.3f} eV", flush=True)
+    tasks = [(configs[t.cluster], t, n) for t, n in todo]
+    started, n_done, n_todo = time.perf_counter(), 0, sum(n for _, n in todo)
+    with jobs.open_log(traj_file) as out, jobs.pool_results(_trajectory, tasks, workers, quiet_torch, (1,)) as stream:
+        for record in stream:
+            jobs.append_record(out, record)
+            n = len(record["snapshots"])
+            n_done += n
+            print(f"  {record['traj_id']}: {n} snapshots, {record['seconds'] / n:.1f} s per snapshot; "
+                  f"{n_done}/{n_todo} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -253,7 +248,7 @@ def write_datasheet(plan: list[tuple[pg.Trajectory, int]], configs: dict, record
 
 def main(argv: list[str] | None = None) -> int:
     parser = jobs.argument_parser(__doc__, DEFAULT_CACHE, limit_help="only the first N planned snapshots (a trial)",
-                                  workers_help="parallel worker processes (one configuration each)")
+                                  workers_help="parallel worker processes (one relaxation or trajectory each)")
     parser.add_argument("--clusters", nargs="*", default=None, help="only these configurations")
     args = parser.parse_args(argv)
 

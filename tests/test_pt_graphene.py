@@ -174,3 +174,33 @@ def test_outputs_from_cache(tmp_path, flat):
     script.write_datasheet(plan, {"Pt1-top": config}, [(done[trajectory.traj_id], 2)], splits, sheet, data)
     text = sheet.read_text()
     assert "not DFT" in text and "pbc = T T F" in text and f"`{trajectory.traj_id}`" in text
+
+
+def test_generator_resumes_from_its_cache(tmp_path, monkeypatch):
+    """Every relaxation and trajectory is cached as it finishes; a rerun does only what is missing."""
+    script = load_script("generate_pt_graphene")
+    calls = []
+
+    def relax(cluster):
+        calls.append(cluster)
+        return {"cluster": cluster, "converged": True, "static_deformation_energy": 0.0, "seconds": 1.0,
+                "settings": script.SETTINGS}
+
+    def trajectory(config, traj, n):
+        calls.append(traj.traj_id)
+        assert config["cluster"] == traj.cluster
+        return {"traj_id": traj.traj_id, "snapshots": [{}] * n, "seconds": 1.0, "settings": script.SETTINGS}
+
+    monkeypatch.setattr(script, "relax_config", relax)
+    monkeypatch.setattr(script, "run_trajectory", trajectory)
+    plan = [(t, 2) for t in pg.trajectory_plan(["Pt1-top", "Pt2-flat"])]
+    first, rest = plan[:1], plan[1:]
+    script.run(first, tmp_path, workers=1)
+    assert calls == ["Pt1-top", first[0][0].traj_id]
+    calls.clear()
+    script.run(plan, tmp_path, workers=1)  # Pt1-top is relaxed and its first trajectory done
+    assert calls == ["Pt2-flat"] + [t.traj_id for t, _ in rest]
+    calls.clear()
+    script.run(plan, tmp_path, workers=1)
+    assert calls == []
+    assert len(script.read_jsonl(tmp_path / "trajectories.jsonl", "traj_id")) == len(plan)
