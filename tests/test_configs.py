@@ -22,3 +22,15 @@ def test_config_is_valid(path):
     assert train.epochs > 0 and len(model.elements) > 0
     if train.dataset != "qm9":
         assert train.unit, "a labelled dataset's unit goes on the card"
+
+
+def test_committed_qm9_split_is_the_documented_recipe():
+    """The fixed split every QM9 model uses is the seed-0 permutation, 110,000 / 10,000 / 10,831."""
+    import numpy as np
+
+    from scann_core.data.qm9 import make_qm9_split, qm9_split
+
+    committed, recipe = qm9_split(), make_qm9_split()
+    assert [len(committed[k]) for k in ("train", "val", "test")] == [110_000, 10_000, 10_831]
+    for part in ("train", "val", "test"):
+        np.testing.assert_array_equal(committed[part], recipe[part])
