@@ -15,10 +15,9 @@ and is listed, not scored. Writes markdown to stdout, e.g.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import argparse
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -84,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(args.seed)
     sample, what = molecules(args.sample, args.n, args.seed)
+    averages = [symmetrise(structure) for _, structure, _ in sample]  # point groups once, not per model
     print("# GA against the DFT frontier orbitals\n")
     print(f"Sample: {what}. Per-atom weight: Lowdin population of the B3LYP orbital level (summed over "
           f"degenerate orbitals). GA, weights and random scores are averaged over each class of "
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | top-3 overlap | random |")
         print("|---|---:|---:|---:|---:|---:|")
         rhos, overlaps, outside, uniform = [], [], [], []
-        for title, structure, reference in sample:
+        for (title, structure, reference), average in zip(sample, averages):
             try:
                 prediction = predictor.predict(structure)
             except StructureError:  # e.g. a QM9 molecule for a fullerene model
@@ -105,7 +105,6 @@ def main(argv: list[str] | None = None) -> int:
             if prediction.warnings:  # out of the model's domain (a fullerene for a QM9 model)
                 outside.append(title)
                 continue
-            average = symmetrise(structure)
             if average is None:
                 uniform.append(title)
                 continue
