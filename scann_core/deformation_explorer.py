@@ -4,6 +4,8 @@ its deformation references, and how well GA ranks the carbons like each referenc
 The references are stored per atom in the dataset (``scripts/generate_pt_graphene.py``, computed
 by :mod:`scann_core.references.deformation`): C-C bond elongation against the flat sheet, local
 curvature (> 0 convex towards Pt) and the CHGNet site-energy share of the deformation energy.
+Two more are derived here: the curvature's magnitude (bent either way) and the closeness to the
+nearest removed Pt atom, which tells whether GA finds where the Pt was.
 The paper's claim to test: high GA marks elongated bonds and convex sites.
 """
 from __future__ import annotations
@@ -17,15 +19,18 @@ from .paths import ASSETS
 from .ranks import spearman, top_k_overlap
 from .structure import Structure
 
-__all__ = ["DATASET_PATH", "SUMMARY_PATH", "REFERENCES", "TOP_K", "Snapshot", "snapshot_frame", "load_snapshot",
-           "reference_agreement", "dataset_agreement", "agreement_summary"]
+__all__ = ["DATASET_PATH", "SUMMARY_PATH", "REFERENCES", "TOP_K", "Snapshot", "pt_closeness", "all_references",
+           "snapshot_frame", "load_snapshot", "reference_agreement", "dataset_agreement", "agreement_summary"]
 
 DATASET_PATH = ASSETS / "data" / "pt_graphene.extxyz.gz"
 SUMMARY_PATH = ASSETS / "data" / "pt_graphene_agreement.csv"  # scripts/pt_graphene_check.py
-# per-atom column -> (label, unit)
+# per-atom reference -> (label, unit); the first three are stored in the dataset
+STORED = ("bond_elongation", "curvature", "site_energy")
 REFERENCES = {"bond_elongation": ("C-C bond elongation", "relative"),
               "curvature": ("local curvature (+ convex towards Pt)", "1/Å"),
-              "site_energy": ("site-energy share", "eV")}
+              "site_energy": ("site-energy share", "eV"),
+              "bending": ("curvature magnitude (bent either way)", "1/Å"),
+              "pt_closeness": ("closeness to Pt (minus distance to the nearest Pt)", "Å")}
 TOP_K = 6  # of 72 carbons: the six sites a reference marks most
 
 
@@ -46,6 +51,28 @@ class Snapshot:
     pt_positions: np.ndarray
     label: float
     info: dict
+
+
+def pt_closeness(sheet: Structure, pt_positions: np.ndarray) -> np.ndarray:
+    """Minus each carbon's distance (A) to the nearest Pt atom, nearest periodic image in the
+    sheet's plane: (n_atoms,), largest under the Pt. ``pt_positions``: (n_pt, 3)."""
+    delta = sheet.positions[:, None, :] - np.asarray(pt_positions, float).reshape(1, -1, 3)
+    fractional = delta @ np.linalg.inv(sheet.cell)
+    periodic = np.asarray(sheet.pbc, bool)
+    fractional[..., periodic] -= np.round(fractional[..., periodic])
+    return -np.linalg.norm(fractional @ sheet.cell, axis=-1).min(axis=1)
+
+
+def all_references(stored: dict, sheet: Structure, pt_positions: np.ndarray) -> dict[str, np.ndarray]:
+    """Every reference of :data:`REFERENCES`, (n_atoms,) each, from the stored per-atom columns."""
+    references = {key: np.asarray(stored[key], float) for key in STORED}
+    references["bending"] = np.abs(references["curvature"])
+    references["pt_closeness"] = pt_closeness(sheet, pt_positions)
+    return references
+
+
+def _pt_positions(info: dict) -> np.ndarray:
+    return np.asarray(info.get("pt_positions", []), float).reshape(-1, 3)
 
 
 def snapshot_frame(path: Path = DATASET_PATH):
@@ -74,8 +101,8 @@ def load_snapshot(config_id: str, path: Path = DATASET_PATH) -> Snapshot:
         raise KeyError(f"the Pt/graphene dataset has no snapshot {config_id!r}.")
     k = data.ids.index(config_id)
     info = data.info[k]
-    return Snapshot(data.structures[k], {key: np.asarray(data.arrays[k][key], float) for key in REFERENCES},
-                    np.asarray(info.get("pt_positions", []), float).reshape(-1, 3),
+    sheet, pt_positions = data.structures[k], _pt_positions(info)
+    return Snapshot(sheet, all_references(data.arrays[k], sheet, pt_positions), pt_positions,
                     float(info["deformation_energy_ev"]), info)
 
 
@@ -104,7 +131,7 @@ def dataset_agreement(predictor, path: Path = DATASET_PATH, *, split: str = "tes
     rows = []
     for position, k in enumerate(chosen):
         info = data.info[k]
-        references = {key: data.arrays[k][key] for key in REFERENCES}
+        references = all_references(data.arrays[k], data.structures[k], _pt_positions(info))
         random = reference_agreement(rng.random(len(ga[position])), references)
         for row, baseline in zip(reference_agreement(ga[position], references), random):
             rows.append({"config_id": data.ids[k], "cluster": info.get("cluster"),

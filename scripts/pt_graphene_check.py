@@ -24,14 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=MODEL)
     parser.add_argument("--out", default="docs/PT_GRAPHENE.md")
     parser.add_argument("--summary", default=str(dx.SUMMARY_PATH))
+    parser.add_argument("--dataset", default=str(dx.DATASET_PATH))
     args = parser.parse_args(argv)
 
     predictor = Predictor.load(args.model, device="cpu")
-    rows = dx.dataset_agreement(predictor)
+    rows = dx.dataset_agreement(predictor, Path(args.dataset))
     summary = dx.agreement_summary(rows)
     summary.insert(1, "what", [dx.REFERENCES[k][0] for k in summary["reference"]])
     summary.to_csv(args.summary, index=False, float_format="%.4f")
-    by_cluster = rows.groupby(["cluster", "reference"])["spearman"].mean().unstack()
     card = predictor.card
     overlap = f"top{dx.TOP_K}_overlap"
     lines = ["# GA against the deformation of a graphene sheet under Pt", "",
@@ -48,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['random_spearman']:.3f} ± {r['random_spearman_sem']:.3f}",
           f"{r[overlap]:.3f} ± {r[overlap + '_sem']:.3f}", f"{r['random_' + overlap]:.3f}"]
          for _, r in summary.iterrows()])
-    lines += ["", "Mean Spearman per Pt cluster:", ""]
-    lines += markdown_table(["cluster", *by_cluster.columns],
-                            [[cluster, *(f"{v:.3f}" for v in values)] for cluster, values in by_cluster.iterrows()])
+    for column in ("cluster", "temperature"):
+        means = rows.groupby([column, "reference"])["spearman"].mean().unstack()[list(dx.REFERENCES)]
+        lines += ["", f"Mean Spearman per {'Pt cluster' if column == 'cluster' else 'MD temperature (K)'}:", ""]
+        lines += markdown_table([column, *means.columns],
+                                [[f"{key:g}" if column == "temperature" else key, *(f"{v:.3f}" for v in values)]
+                                 for key, values in means.iterrows()])
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(summary.to_string(index=False))
     return 0

@@ -23,9 +23,26 @@ def test_snapshot_table_and_one_snapshot(dataset):
     assert snap.sheet.n_atoms == 72 and snap.sheet.pbc == (True, True, False)
     assert set(snap.references) == set(dx.REFERENCES)
     assert int(np.argmax(snap.references["curvature"])) == 30  # the raised atom is the most convex
+    assert int(np.argmax(snap.references["bending"])) == 30
+    np.testing.assert_allclose(snap.references["bending"], np.abs(snap.references["curvature"]))
+    assert int(np.argmax(snap.references["pt_closeness"])) == 30
+    assert snap.references["pt_closeness"][30] == pytest.approx(-2.0)
     np.testing.assert_allclose(snap.pt_positions, snap.sheet.positions[[30]] + [0, 0, 2.0])
     with pytest.raises(KeyError, match="no snapshot"):
         dx.load_snapshot("nope", dataset)
+
+
+def test_pt_closeness_uses_the_nearest_periodic_image():
+    from scann_core.data import pt_graphene as pg
+
+    sheet = pg.carbon_sheet(pg.graphene_sheet())
+    a, b = sheet.cell[0], sheet.cell[1]
+    pt = sheet.positions[0] + a + b + [0, 0, 2.0]  # above atom 0, one cell away in both directions
+    closeness = dx.pt_closeness(sheet, pt[None])
+    assert int(np.argmax(closeness)) == 0 and closeness[0] == pytest.approx(-2.0)
+    two = dx.pt_closeness(sheet, np.stack([pt, sheet.positions[40] + [0, 0, 2.5]]))
+    assert two[0] == pytest.approx(-2.0) and two[40] == pytest.approx(-2.5)
+    assert np.all(two >= closeness - 1e-12)  # a second Pt can only bring atoms closer
 
 
 def test_reference_agreement_on_hand_built_scores(dataset):
@@ -55,3 +72,29 @@ def test_dataset_agreement_of_a_model(dataset):
     summary = dx.agreement_summary(rows).set_index("reference")
     assert summary.loc["curvature", "snapshots"] == 2
     assert {"spearman", "spearman_sem", "random_spearman", "top6_overlap", "random_top6_overlap"} <= set(summary)
+
+
+def test_check_script_end_to_end(dataset, tmp_path, monkeypatch):
+    """scripts/pt_graphene_check.py on the hand-built sheets with a tiny untrained shipped model."""
+    import pandas as pd
+
+    import scann_core.predict as predict
+    from scann_core.checkpoint import TargetInfo, save_checkpoint
+    from scann_core.config import ModelConfig
+    from scann_core.model import ScannModel
+
+    from conftest import load_script
+
+    torch.manual_seed(0)
+    config = ModelConfig(elements=(6,), n_blocks=1, dim=16, n_heads=2, cutoff=6.0, ga_mode="size_consistent",
+                         ga_normalize=False)
+    save_checkpoint(tmp_path / "tiny.pt", ScannModel(config).eval(), TargetInfo("deformation_energy_ev", "eV", 0.05, 0.02),
+                    {"name": "tiny", "kind": "crystal", "test_mae": 0.01, "mean_predictor_test_mae": 0.02})
+    monkeypatch.setattr(predict, "PRETRAINED_DIR", tmp_path)
+    out, summary = tmp_path / "check.md", tmp_path / "summary.csv"
+    assert load_script("pt_graphene_check").main(["--model", "tiny", "--dataset", str(dataset), "--out", str(out),
+                                                  "--summary", str(summary)]) == 0
+    table = pd.read_csv(summary)
+    assert list(table["reference"]) == list(dx.REFERENCES) and (table["snapshots"] == 2).all()
+    text = out.read_text()
+    assert "2 test snapshots" in text and "test MAE 10.0 meV" in text and "per MD temperature" in text
