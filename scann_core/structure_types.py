@@ -1,7 +1,8 @@
 """Structure types a model can be restricted to, and how to recognise each.
 
 A model card's ``structure_type`` names the one kind of structure the model was trained on
-(SmFe12 variants are ThMn12-type crystals; the fullerene models saw carbon cages only). The
+(SmFe12 variants are ThMn12-type crystals; the fullerene models saw carbon cages only, the Pt/graphene model
+carbon sheets only). The
 predictor refuses other structures, and the app offers the models trained on a structure's
 own type first.
 """
@@ -15,7 +16,8 @@ __all__ = ["STRUCTURE_TYPES", "fits_structure_type"]
 
 # card ``structure_type`` -> (module, function) of the test a structure must pass
 STRUCTURE_TYPES = {"ThMn12": ("scann_core.data.smfe12", "is_thmn12_type"),
-                   "fullerene": ("scann_core.data.fullerenes", "is_fullerene")}
+                   "fullerene": ("scann_core.data.fullerenes", "is_fullerene"),
+                   "graphene sheet": ("scann_core.data.pt_graphene", "is_graphene_sheet")}
 
 
 def fits_structure_type(card: dict, structure: Structure) -> bool | None:

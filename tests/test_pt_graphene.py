@@ -13,6 +13,7 @@ from scann_core.crystal import supercell
 from scann_core.data import pt_graphene as pg
 from scann_core.neighbors import voronoi_neighbors
 from scann_core.references import deformation as dref
+from scann_core.structure import Structure
 
 from conftest import load_script
 
@@ -204,3 +205,22 @@ def test_generator_resumes_from_its_cache(tmp_path, monkeypatch):
     script.run(plan, tmp_path, workers=1)
     assert calls == []
     assert len(script.read_jsonl(tmp_path / "trajectories.jsonl", "traj_id")) == len(plan)
+
+
+def test_graphene_sheet_recognition(smfe12):
+    from dataclasses import replace
+
+    sheet = pg.carbon_sheet(pg.graphene_sheet())
+    assert pg.is_graphene_sheet(sheet)
+    assert pg.is_graphene_sheet(replace(sheet, pbc=(True, True, True)))  # 22 A of vacuum between images
+    rippled = sheet.positions.copy()
+    rippled[:, 2] += 0.3 * np.sin(2 * np.pi * rippled[:, 0] / sheet.cell[0, 0])
+    assert pg.is_graphene_sheet(sheet.with_positions(rippled))
+    graphite_like = replace(sheet, cell=sheet.cell * [[1], [1], [3.35 / sheet.cell[2, 2]]], pbc=(True, True, True))
+    assert not pg.is_graphene_sheet(graphite_like)  # stacked sheets 3.35 A apart
+    assert not pg.is_graphene_sheet(pg.adsorbed_system("Pt1-top"))  # Pt on the sheet
+    assert not pg.is_graphene_sheet(replace(sheet, pbc=(False, False, False)))
+    assert not pg.is_graphene_sheet(smfe12)
+    diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
+                        (True, True, True), "diamond")
+    assert not pg.is_graphene_sheet(diamond)

@@ -36,7 +36,7 @@ __all__ = [
     "LATTICE_A", "C_LENGTH", "REPEATS", "MODEL_PBC", "CLUSTERS", "TEMPERATURES", "SEEDS", "TIMESTEP_FS",
     "FRICTION_PER_FS", "EQUILIBRATION_STEPS", "SNAPSHOT_INTERVAL", "SNAPSHOTS", "RELAX_FMAX", "PINNED_TEST",
     "primitive_cell", "graphene_sheet", "relaxed_lattice_constant", "cluster_positions", "adsorbed_system",
-    "carbon_sheet", "pt_positions", "chgnet_forces", "relax_positions", "run_md", "sheet_energies",
+    "carbon_sheet", "is_graphene_sheet", "pt_positions", "chgnet_forces", "relax_positions", "run_md", "sheet_energies",
     "flat_sheet_energy", "deformation_energy", "Trajectory", "trajectory_plan", "trajectory_splits",
 ]
 
@@ -143,6 +143,26 @@ def carbon_sheet(structure: Structure, pbc: Sequence[bool] = MODEL_PBC) -> Struc
     keep = structure.numbers == 6
     return Structure(structure.numbers[keep], structure.positions[keep], structure.cell, tuple(pbc),
                      structure.name)
+
+
+def is_graphene_sheet(structure: Structure, max_bond: float = 1.7, min_vacuum: float = 6.0) -> bool:
+    """Whether ``structure`` is a (possibly rippled) graphene sheet: all carbon, periodic along its
+    first two cell vectors, every atom with exactly three neighbours closer than ``max_bond`` A and,
+    if periodic along the third vector too, at least ``min_vacuum`` A of vacuum between sheets."""
+    from ..io import structure_to_ase
+
+    if set(structure.numbers.tolist()) != {6} or not (structure.pbc[0] and structure.pbc[1]):
+        return False
+    if structure.pbc[2]:
+        normal = np.cross(structure.cell[0], structure.cell[1])
+        normal /= np.linalg.norm(normal)
+        heights = structure.positions @ normal
+        if abs(structure.cell[2] @ normal) - np.ptp(heights) < min_vacuum:
+            return False
+    from ase.neighborlist import neighbor_list
+
+    first = neighbor_list("i", structure_to_ase(structure), max_bond)
+    return bool((np.bincount(first, minlength=structure.n_atoms) == 3).all())
 
 
 def pt_positions(structure: Structure) -> np.ndarray:

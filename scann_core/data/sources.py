@@ -38,6 +38,7 @@ DATASETS: dict[str, dict[str, str]] = {
         "dataset": "Carbon sheets deformed by Pt1-Pt4 clusters in CHGNet molecular dynamics, Pt removed "
                    "(docs/DATASHEET_PT_GRAPHENE.md)",
         "level_of_theory": "CHGNet 0.3.0 deformation energy of the sheet, an ML surrogate of PBE DFT, not DFT",
+        "structure_type": "graphene sheet",
     },
 }
 SPLIT_TEXT = ("the file's split column where every frame has one (whole fullerene cages, whole trajectories), "

@@ -174,20 +174,26 @@ def _upload_crystal(structure, name: str) -> AppTest:
 
 
 def test_crystals_go_to_the_real_crystal_model():
-    """Real backend: a crystal is offered only the crystal model; SmFe12 gets a formation energy and
-    its Wyckoff sites, diamond a one-sentence refusal (unknown element) and still its sites."""
+    """Real backend: a crystal is offered only the crystal models, those of its own structure type first;
+    SmFe12 gets a formation energy and its Wyckoff sites, a graphene sheet the sheet model, diamond a
+    one-sentence refusal (no model was trained on its kind) and still its sites."""
+    from scann_core.data import pt_graphene as pg
     from scann_core.data.smfe12 import parent_cell
     from scann_core.structure import Structure
 
     at = _upload_crystal(parent_cell(), "smfe12.cif")
-    assert at.selectbox(key="explore_property").options == ["formation energy"]
+    # the carbon-sheet model is offered last: it refuses anything but a graphene sheet
+    assert at.selectbox(key="explore_property").options == ["formation energy", "sheet deformation energy"]
     assert at.metric[0].label == "Predicted formation energy" and "eV/atom" in at.metric[0].value
     table = next(d.value for d in at.dataframe if "Wyckoff" in d.value.columns)
     assert len(table) == 26 and sorted(set(table["Wyckoff"])) == ["2a", "8f", "8i", "8j"]
+    at = _upload_crystal(pg.carbon_sheet(pg.graphene_sheet()), "graphene.cif")
+    assert at.selectbox(key="explore_property").options == ["sheet deformation energy", "formation energy"]
+    assert at.metric[0].label == "Predicted sheet deformation energy" and not at.error
     diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
                         (True, True, True), "diamond")
     at = _upload_crystal(diamond, "diamond.cif")
-    assert len(at.error) == 1 and "C" in at.error[0].value and "Traceback" not in at.error[0].value
+    assert len(at.error) == 1 and "diamond" in at.error[0].value and "Traceback" not in at.error[0].value
     assert len(set(at.dataframe[0].value["Wyckoff"])) == 1  # both carbons share one site
 
 
