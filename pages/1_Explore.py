@@ -147,10 +147,7 @@ ga_col, ref_col = (st.container(), None) if structure.is_periodic else st.column
 with ga_col:
     if not structure.is_periodic:
         st.markdown("**Global attention**")
-    if error:
-        st.error(error)
-    else:
-        sup.render_viewer(html, VIEW_HEIGHT)
+    sup.render_viewer(html, VIEW_HEIGHT, error)
 reference, level = None, "homo"
 if ref_col is not None:
     with ref_col:
@@ -178,10 +175,7 @@ if ref_col is not None:
                                                positive_color=colors[0], negative_color=colors[1],
                                                labels=ref_labels, height=VIEW_HEIGHT, link=LINK)
             with view_slot.container():
-                if ref_error:
-                    st.error(ref_error)
-                else:
-                    sup.render_viewer(ref_html, VIEW_HEIGHT)
+                sup.render_viewer(ref_html, VIEW_HEIGHT, ref_error)
             st.caption(("Red / blue: the two phases of the orbital." if kind != "deformation" else
                         "Green: electrons gained on bonding, orange: lost (SCF density minus spherical free atoms)."))
             st.markdown(sup.reference_summary(reference.record))
@@ -192,7 +186,10 @@ if result is None:
     st.caption("Atoms are not coloured: no GA without a prediction.")
     if all(structure.pbc):
         sites, error = sup.try_call(sup.site_table, structure)
-        st.dataframe(sites, hide_index=True) if error is None else st.error(error)
+        if error is None:
+            st.dataframe(sites, hide_index=True)
+        else:
+            st.error(error)
     st.stop()
 
 st.plotly_chart(viz.colorbar_figure(vrange[0], vrange[1], cmap=cmap, title=label), key=f"{P}_colorbar")

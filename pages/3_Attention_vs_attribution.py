@@ -114,10 +114,7 @@ with left:
     if error and shown.is_periodic:
         html, error = sup.try_call(viz.molecule_view_html, shown, values, cmap=cmap, vmin=vmin, vmax=vmax,
                                    labels=labels, height=VIEW_HEIGHT)
-    if error:
-        st.error(error)
-    else:
-        sup.render_viewer(html, VIEW_HEIGHT)
+    sup.render_viewer(html, VIEW_HEIGHT, error)
 
 st.subheader("Per atom")
 table = sup.attribution_table(result)

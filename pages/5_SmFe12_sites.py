@@ -166,7 +166,7 @@ for v, column in zip(VARIANTS, columns):
             html, error = sup.try_call(viz.crystal_view_html, structure, values, cmap=cmap, vmin=vrange[0],
                                        vmax=vrange[1], labels=hover, highlight=atoms, supercell=cells,
                                        height=VIEW_HEIGHT)
-        st.error(error) if error else sup.render_viewer(html, VIEW_HEIGHT)
+        sup.render_viewer(html, VIEW_HEIGHT, error)
         if result is None:
             continue
         twin = dataset_twin(structure, ids) if ids else None

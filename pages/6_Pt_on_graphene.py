@@ -95,14 +95,14 @@ with views[0]:
                  for i, (g, r) in enumerate(zip(n_ga, ref_values))]
         html, error = sup.try_call(viz.molecule_view_html, snap.sheet, n_ga, cmap=cmap, labels=hover,
                                    markers=snap.pt_positions, height=VIEW_HEIGHT, link=LINK)
-        st.error(error) if error else sup.render_viewer(html, VIEW_HEIGHT)
+        sup.render_viewer(html, VIEW_HEIGHT, error)
         st.plotly_chart(viz.colorbar_figure(*viz.value_range(n_ga), cmap=cmap, title="N × GA"), key=f"{P}_bar_ga")
 with views[1]:
     st.markdown(f"**{ref_label}** ({ref_unit})")
     hover = [f"C {i + 1} | {ref_label} = {r:.4g}" for i, r in enumerate(ref_values)]
     html, error = sup.try_call(viz.molecule_view_html, snap.sheet, ref_values, cmap=cmap, labels=hover,
                                markers=snap.pt_positions, height=VIEW_HEIGHT, link=LINK)
-    st.error(error) if error else sup.render_viewer(html, VIEW_HEIGHT)
+    sup.render_viewer(html, VIEW_HEIGHT, error)
     st.plotly_chart(viz.colorbar_figure(*viz.value_range(ref_values), cmap=cmap, title=ref_unit),
                     key=f"{P}_bar_ref")
 st.caption("Both views start face on; drag to rotate. Grey spheres: the Pt atoms, which are not part of the "

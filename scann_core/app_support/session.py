@@ -150,14 +150,17 @@ def structure_key(structure: "Structure") -> str:
 SAVE_LINK_HEIGHT = 40  # px below a 3D view for the frame margin and its "Save PNG" link
 
 
-def render_viewer(html: str, height: int) -> None:
-    """Show a viewer HTML string (from scann_core.viz) in an iframe of fixed height.
+def render_viewer(html: str | None, height: int, error: str | None = None) -> None:
+    """Show a viewer HTML string (from scann_core.viz) in an iframe of fixed height, or ``error``
+    (why there is no view) in its place.
 
     ``st.iframe`` where this Streamlit has it (``components.v1.html`` is deprecated there),
     else ``streamlit.components.v1.html``. The HTML comes from scann_core.viz, which
     escapes every user-supplied text it embeds.
     """
-    if hasattr(st, "iframe"):
+    if error:
+        st.error(error)
+    elif hasattr(st, "iframe"):
         st.iframe(html, height=int(height) + SAVE_LINK_HEIGHT)
     else:  # pragma: no cover -- older Streamlit
         import streamlit.components.v1 as components

@@ -369,6 +369,28 @@ def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     page.close()
 
 
+def test_pt_graphene_snapshot_beside_its_references(server, browser, tmp_path):
+    """The Pt page with the shipped dataset and model: a test snapshot's sheet coloured by GA beside
+    the bond-elongation reference, both drawn, with the agreement table and the scatter."""
+    page, errors = _open(browser, f"{server}/Pt_on_graphene", height=1800)
+    main = page.locator('[data-testid="stMain"]')
+    try:
+        page.get_by_text("Does GA rank the carbons like the references?").wait_for(timeout=TIMEOUT_MS)
+    except Exception as exc:  # noqa: BLE001 -- say what the page showed instead
+        raise AssertionError(f"no GA agreement shown; the page reads: {main.inner_text()[:1500]}") from exc
+    _settle(page)
+    _no_exception(page)
+    assert main.get_by_text("Predicted").count() >= 1 and main.get_by_text("Over all test snapshots").count() == 1
+    assert "None" not in main.inner_text().split()  # no stray value written by Streamlit's magic
+    drawn = [f for f in page.frames if f is not page.main_frame and f.query_selector("div[id^='3dmolviewer_'] canvas")]
+    assert len(drawn) == 2, "the GA view and the reference view should both be drawn"
+    assert page.locator(".js-plotly-plot").count() >= 3  # two colour bars and the scatter
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(tmp_path / "pt_graphene.png"), full_page=True)
+    assert not [e for e in errors if "3Dmol" in e or "viewer_" in e], errors
+    page.close()
+
+
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
 
 
