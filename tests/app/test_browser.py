@@ -150,6 +150,17 @@ def _choose(page, widget, option: str) -> None:
     if not widget.evaluate(f"(el, text) => ({shows})([el, text])", option):
         raise AssertionError(f"could not choose {option!r}; the widget shows {widget.inner_text()!r}")
 
+def _wait_for_text(page, text: str, failure: str) -> None:
+    """Wait until ``text`` shows and the run settles; else fail with ``failure`` and what the page reads."""
+    try:
+        page.get_by_text(text).wait_for(timeout=TIMEOUT_MS)
+    except Exception as exc:  # noqa: BLE001 -- say what the page showed instead
+        main = page.locator('[data-testid="stMain"]').inner_text()[:1500]
+        raise AssertionError(f"{failure}; the page reads: {main}") from exc
+    _settle(page)
+    _no_exception(page)
+
+
 def _viewer_frame(page):
     """The iframe that holds a 3Dmol viewer, once its canvas exists."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -350,12 +361,7 @@ def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     _choose(page, main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first, "Co")
     _choose(page, main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first,
             "Fe 11 · 8i")
-    try:
-        page.get_by_text("CHGNet E_f (Co10)").wait_for(timeout=TIMEOUT_MS)
-    except Exception as exc:  # noqa: BLE001 -- say what the page showed instead
-        raise AssertionError(f"no dataset twin shown; the page reads: {main.inner_text()[:1500]}") from exc
-    _settle(page)
-    _no_exception(page)
+    _wait_for_text(page, "CHGNet E_f (Co10)", "no dataset twin shown")
     assert main.get_by_text("Predicted E_f").count() == 2
     ringed = [f for f in page.frames
               if f is not page.main_frame and re.search(r"viewer_\w+\.addSphere", f.content() or "")]
@@ -374,12 +380,7 @@ def test_pt_graphene_snapshot_beside_its_references(server, browser, tmp_path):
     the bond-elongation reference, both drawn, with the agreement table and the scatter."""
     page, errors = _open(browser, f"{server}/Pt_on_graphene", height=1800)
     main = page.locator('[data-testid="stMain"]')
-    try:
-        page.get_by_text("Does GA rank the carbons like the references?").wait_for(timeout=TIMEOUT_MS)
-    except Exception as exc:  # noqa: BLE001 -- say what the page showed instead
-        raise AssertionError(f"no GA agreement shown; the page reads: {main.inner_text()[:1500]}") from exc
-    _settle(page)
-    _no_exception(page)
+    _wait_for_text(page, "Does GA rank the carbons like the references?", "no GA agreement shown")
     assert main.get_by_text("Predicted").count() >= 1 and main.get_by_text("Over all test snapshots").count() == 1
     assert "None" not in main.inner_text().split()  # no stray value written by Streamlit's magic
     drawn = [f for f in page.frames if f is not page.main_frame and f.query_selector("div[id^='3dmolviewer_'] canvas")]
