@@ -224,3 +224,21 @@ def test_graphene_sheet_recognition(smfe12):
     diamond = Structure([6, 6], [[0, 0, 0], [0.89, 0.89, 0.89]], [[0, 1.78, 1.78], [1.78, 0, 1.78], [1.78, 1.78, 0]],
                         (True, True, True), "diamond")
     assert not pg.is_graphene_sheet(diamond)
+
+
+def test_shipped_dataset_is_split_by_trajectory_and_labelled_sheets():
+    from scann_core.data.labelled import read_labelled
+    from scann_core.deformation_explorer import DATASET_PATH
+
+    data = read_labelled(DATASET_PATH)
+    assert len(data.ids) == len(pg.trajectory_plan()) * pg.SNAPSHOTS
+    splits = defaultdict(set)
+    for info, part in zip(data.info, data.parts):
+        splits[info["traj_id"]].add(part)
+    assert all(len(parts) == 1 for parts in splits.values())  # no trajectory in two splits
+    assert {next(iter(p)) for p in splits.values()} == {"train", "val", "test"}
+    assert all(s.n_atoms == 72 and set(s.numbers.tolist()) == {6} and s.pbc == pg.MODEL_PBC for s in data.structures)
+    labels = data.values("deformation_energy_ev")
+    assert (labels > 0).all()  # a deformed sheet lies above the flat one
+    site_sums = [np.sum(arrays["site_energy"]) for arrays in data.arrays]
+    np.testing.assert_allclose(site_sums, labels, atol=2e-3)  # site shares add up to the label
