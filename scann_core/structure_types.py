@@ -1,10 +1,9 @@
 """Structure types a model can be restricted to, and how to recognise each.
 
 A model card's ``structure_type`` names the one kind of structure the model was trained on
-(SmFe12 variants are ThMn12-type crystals; the fullerene models saw carbon cages only, the Pt/graphene model
-carbon sheets only). The
-predictor refuses other structures, and the app offers the models trained on a structure's
-own type first.
+(SmFe12 variants are ThMn12-type crystals; the fullerene models saw carbon cages only, the
+Pt/graphene model carbon sheets only). The predictor refuses other structures, and the app
+offers the models trained on a structure's own type first.
 """
 from __future__ import annotations
 

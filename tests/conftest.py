@@ -41,6 +41,20 @@ def graphene_sheet(vacuum: float, repeats: int = 4, pbc=(True, True, True)) -> S
                      f"graphene_{vacuum:g}")
 
 
+def tiny_sheet_model():
+    """An untrained one-block carbon model with the size-consistent GA (seeded), and its target."""
+    import torch
+
+    from scann_core.checkpoint import TargetInfo
+    from scann_core.config import ModelConfig
+    from scann_core.model import ScannModel
+
+    torch.manual_seed(0)
+    config = ModelConfig(elements=(6,), n_blocks=1, dim=16, n_heads=2, cutoff=6.0, ga_mode="size_consistent",
+                         ga_normalize=False)
+    return ScannModel(config).eval(), TargetInfo("deformation_energy_ev", "eV", 0.05, 0.02)
+
+
 def write_pt_graphene_dataset(path):
     """Four sheets in the Pt/graphene generator's format, each with one carbon raised by 0.3 A under
     a Pt atom (atoms 10, 20 in train; 30, 40 in test), with their references; returns ``path``."""

@@ -7,7 +7,7 @@ import torch
 
 from scann_core import deformation_explorer as dx
 
-from conftest import write_pt_graphene_dataset
+from conftest import load_script, tiny_sheet_model, write_pt_graphene_dataset
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +55,9 @@ def test_reference_agreement_on_hand_built_scores(dataset):
 
 
 def test_dataset_agreement_of_a_model(dataset):
-    from scann_core.checkpoint import TargetInfo
-    from scann_core.config import ModelConfig
-    from scann_core.model import ScannModel
     from scann_core.predict import Predictor
 
-    torch.manual_seed(0)
-    config = ModelConfig(elements=(6,), n_blocks=1, dim=16, n_heads=2, cutoff=6.0, ga_mode="size_consistent",
-                         ga_normalize=False)
-    predictor = Predictor(ScannModel(config).eval(), TargetInfo("deformation_energy_ev", "eV", 0.05, 0.02),
-                          {"kind": "crystal"}, torch.device("cpu"))
+    predictor = Predictor(*tiny_sheet_model(), {"kind": "crystal"}, torch.device("cpu"))
     rows = dx.dataset_agreement(predictor, dataset)
     assert len(rows) == 2 * len(dx.REFERENCES) and set(rows["config_id"]) == {"Pt1-top-T300-s2-0",
                                                                             "Pt1-top-T300-s3-0"}
@@ -79,16 +72,9 @@ def test_check_script_end_to_end(dataset, tmp_path, monkeypatch):
     import pandas as pd
 
     import scann_core.predict as predict
-    from scann_core.checkpoint import TargetInfo, save_checkpoint
-    from scann_core.config import ModelConfig
-    from scann_core.model import ScannModel
+    from scann_core.checkpoint import save_checkpoint
 
-    from conftest import load_script
-
-    torch.manual_seed(0)
-    config = ModelConfig(elements=(6,), n_blocks=1, dim=16, n_heads=2, cutoff=6.0, ga_mode="size_consistent",
-                         ga_normalize=False)
-    save_checkpoint(tmp_path / "tiny.pt", ScannModel(config).eval(), TargetInfo("deformation_energy_ev", "eV", 0.05, 0.02),
+    save_checkpoint(tmp_path / "tiny.pt", *tiny_sheet_model(),
                     {"name": "tiny", "kind": "crystal", "test_mae": 0.01, "mean_predictor_test_mae": 0.02})
     monkeypatch.setattr(predict, "PRETRAINED_DIR", tmp_path)
     out, summary = tmp_path / "check.md", tmp_path / "summary.csv"

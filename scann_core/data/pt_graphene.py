@@ -149,6 +149,8 @@ def is_graphene_sheet(structure: Structure, max_bond: float = 1.7, min_vacuum: f
     """Whether ``structure`` is a (possibly rippled) graphene sheet: all carbon, periodic along its
     first two cell vectors, every atom with exactly three neighbours closer than ``max_bond`` A and,
     if periodic along the third vector too, at least ``min_vacuum`` A of vacuum between sheets."""
+    from ase.neighborlist import neighbor_list
+
     from ..io import structure_to_ase
 
     if set(structure.numbers.tolist()) != {6} or not (structure.pbc[0] and structure.pbc[1]):
@@ -159,8 +161,6 @@ def is_graphene_sheet(structure: Structure, max_bond: float = 1.7, min_vacuum: f
         heights = structure.positions @ normal
         if abs(structure.cell[2] @ normal) - np.ptp(heights) < min_vacuum:
             return False
-    from ase.neighborlist import neighbor_list
-
     first = neighbor_list("i", structure_to_ase(structure), max_bond)
     return bool((np.bincount(first, minlength=structure.n_atoms) == 3).all())
 

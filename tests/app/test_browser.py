@@ -150,6 +150,7 @@ def _choose(page, widget, option: str) -> None:
     if not widget.evaluate(f"(el, text) => ({shows})([el, text])", option):
         raise AssertionError(f"could not choose {option!r}; the widget shows {widget.inner_text()!r}")
 
+
 def _wait_for_text(page, text: str, failure: str) -> None:
     """Wait until ``text`` shows and the run settles; else fail with ``failure`` and what the page reads."""
     try:

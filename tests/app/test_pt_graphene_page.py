@@ -7,7 +7,7 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import write_pt_graphene_dataset
+from conftest import tiny_sheet_model, write_pt_graphene_dataset
 from scann_core import deformation_explorer as dx
 
 from .fakes import ROOT
@@ -33,18 +33,10 @@ def sheets(monkeypatch, tmp_path):
 @pytest.fixture
 def sheet_model(monkeypatch, sheets):
     """An untrained carbon model shipped as 'pt_graphene_deformation' (real Predictor)."""
-    import torch
-
     import scann_core.predict as predict
-    from scann_core.checkpoint import TargetInfo, save_checkpoint
-    from scann_core.config import ModelConfig
-    from scann_core.model import ScannModel
+    from scann_core.checkpoint import save_checkpoint
 
-    torch.manual_seed(0)
-    config = ModelConfig(elements=(6,), n_blocks=1, dim=16, embed_dim=8, n_heads=2, n_gaussians=8, cutoff=6.0,
-                         ga_mode="size_consistent", ga_normalize=False)
-    save_checkpoint(tmp := sheets / "pt_graphene_deformation.pt", ScannModel(config).eval(),
-                    TargetInfo("deformation_energy_ev", "eV", 0.05, 0.02),
+    save_checkpoint(tmp := sheets / "pt_graphene_deformation.pt", *tiny_sheet_model(),
                     {"name": "pt_graphene_deformation", "kind": "crystal", "preliminary": True, "test_mae": None})
     monkeypatch.setattr(predict, "PRETRAINED_DIR", tmp.parent)
     monkeypatch.setitem(sys.modules, "scann_core.predict", predict)
