@@ -162,6 +162,18 @@ def _wait_for_text(page, text: str, failure: str) -> None:
     _no_exception(page)
 
 
+def _drawn_frames(page) -> list:
+    """The iframes whose 3Dmol viewer has its canvas now."""
+    drawn = []
+    for frame in page.frames:
+        try:
+            if frame is not page.main_frame and frame.query_selector("div[id^='3dmolviewer_'] canvas"):
+                drawn.append(frame)
+        except Exception:  # noqa: BLE001 -- frames come and go while Streamlit reruns
+            pass
+    return drawn
+
+
 def _viewer_frame(page):
     """The iframe that holds a 3Dmol viewer, once its canvas exists."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -384,8 +396,10 @@ def test_pt_graphene_snapshot_beside_its_references(server, browser, tmp_path):
     _wait_for_text(page, "Does GA rank the carbons like the references?", "no GA agreement shown")
     assert main.get_by_text("Predicted").count() >= 1 and main.get_by_text("Over all test snapshots").count() == 1
     assert "None" not in main.inner_text().split()  # no stray value written by Streamlit's magic
-    drawn = [f for f in page.frames if f is not page.main_frame and f.query_selector("div[id^='3dmolviewer_'] canvas")]
-    assert len(drawn) == 2, "the GA view and the reference view should both be drawn"
+    deadline = time.monotonic() + TIMEOUT_MS / 1000  # software WebGL draws late on a busy machine
+    while (drawn := len(_drawn_frames(page))) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert drawn == 2, "the GA view and the reference view should both be drawn"
     assert page.locator(".js-plotly-plot").count() >= 3  # two colour bars and the scatter
     page.wait_for_timeout(1500)
     page.screenshot(path=str(tmp_path / "pt_graphene.png"), full_page=True)
