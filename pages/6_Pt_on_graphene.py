@@ -116,7 +116,12 @@ st.subheader("Does GA rank the carbons like the references?")
 rows = pd.DataFrame(dx.reference_agreement(result.ga, snap.references))
 rows.insert(1, "what", [dx.REFERENCES[k][0] for k in rows["reference"]])
 rows[f"top{dx.TOP_K} random"] = dx.TOP_K / snap.sheet.n_atoms
-st.dataframe(rows.drop(columns="reference"), hide_index=True, key=f"{P}_agreement")
+top = f"top{dx.TOP_K}"
+number = st.column_config.NumberColumn
+st.dataframe(rows.drop(columns="reference"), hide_index=True, key=f"{P}_agreement",
+             column_config={"what": "reference", "spearman": number("Spearman ρ", format="%.2f"),
+                            f"{top}_overlap": number(f"top-{dx.TOP_K} overlap", format="%.2f"),
+                            f"{top} random": number(f"top-{dx.TOP_K} overlap, random", format="%.2f")})
 st.caption(f"Spearman rank correlation over the {snap.sheet.n_atoms} carbons (random scores give 0 on average) "
            f"and the share of GA's {dx.TOP_K} highest carbons among the reference's {dx.TOP_K} highest.")
 st.plotly_chart(viz.ga_vs_reference_figure(result.ga, ref_values, symbols=snap.sheet.symbols,
@@ -125,7 +130,16 @@ st.plotly_chart(viz.ga_vs_reference_figure(result.ga, ref_values, symbols=snap.s
 summary_path = dx.SUMMARY_PATH
 if summary_path.exists():
     st.subheader("Over all test snapshots")
-    st.dataframe(pd.read_csv(summary_path), hide_index=True, key=f"{P}_summary")
+    summary = pd.read_csv(summary_path)
+    st.dataframe(summary, hide_index=True, key=f"{P}_summary",
+                 column_order=["what", "snapshots", "spearman", "spearman_sem", "random_spearman",
+                               f"{top}_overlap", f"{top}_overlap_sem", f"random_{top}_overlap"],
+                 column_config={"what": "reference", "spearman": number("Spearman ρ", format="%.2f"),
+                                "spearman_sem": number("± s.e.", format="%.2f"),
+                                "random_spearman": number("random ρ", format="%.2f"),
+                                f"{top}_overlap": number(f"top-{dx.TOP_K} overlap", format="%.2f"),
+                                f"{top}_overlap_sem": number("± s.e. ", format="%.2f"),
+                                f"random_{top}_overlap": number(f"random top-{dx.TOP_K}", format="%.2f")})
     st.caption("Mean over the test snapshots (never seen in training) of each metric, with standard errors and "
                "the same metrics for random atom scores (`scripts/pt_graphene_check.py`).")
 else:

@@ -53,6 +53,9 @@ QM9_MOLECULES = [
     ("hexafluoroethane", "Hexafluoroethane", "FC(F)(F)C(F)(F)F", "QM9 test-set molecule with fluorine."),
 ]
 THYMINE_QM9_INDEX = 29238
+# the order of the gallery menu: the paper's molecules (thymine, the pages' default, first), the cages, QM9
+DISPLAY_ORDER = ["thymine", *(m[0] for m in SMILES_MOLECULES), *(f[0] for f in FULLERENES),
+                 *(m[0] for m in QM9_MOLECULES if m[0] != "thymine")]
 
 
 def build_fullerene(key: str, faces: int, expected: str) -> tuple[Structure, str]:
@@ -131,6 +134,7 @@ def main() -> None:
                   "from the qm9pack CSV.")
         entries.append(entry(key, title, source, f"{note} It is in the {split_of[row]} split.",
                              qm9_index=index))
+    entries.sort(key=lambda e: DISPLAY_ORDER.index(e["key"]))
     INDEX_FILE.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {len(entries)} entries to {INDEX_FILE}")
 

@@ -48,3 +48,9 @@ def test_qm9_entries_match_qm9():
 def test_unknown_key():
     with pytest.raises(KeyError):
         load_gallery_structure("no-such-molecule")
+
+
+def test_the_menu_opens_on_thymine_then_the_other_paper_molecules():
+    """Pages open on the gallery's first entry: the paper's thymine, not a 60-atom cage."""
+    keys = [e.key for e in gallery_entries()]
+    assert keys[:4] == ["thymine", "dimethylbutadiene", "methyl_acrylate", "dimethyl_fumarate"]

@@ -37,7 +37,8 @@ def sheet_model(monkeypatch, sheets):
     from scann_core.checkpoint import save_checkpoint
 
     save_checkpoint(tmp := sheets / "pt_graphene_deformation.pt", *tiny_sheet_model(),
-                    {"name": "pt_graphene_deformation", "kind": "crystal", "preliminary": True, "test_mae": None})
+                    {"name": "pt_graphene_deformation", "kind": "crystal", "preliminary": True, "test_mae": 0.3,
+                     "mean_predictor_test_mae": 0.2})
     monkeypatch.setattr(predict, "PRETRAINED_DIR", tmp.parent)
     monkeypatch.setitem(sys.modules, "scann_core.predict", predict)
 
@@ -89,3 +90,17 @@ def test_page_without_dataset_says_so(monkeypatch, tmp_path):
     at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT).run()
     _no_exception(at)
     assert any("not available" in w.value for w in at.warning)
+
+
+def test_page_shows_the_test_set_summary_the_check_script_wrote(sheet_model, sheets):
+    """The summary table comes from scripts/pt_graphene_check.py run on the same snapshots."""
+    from conftest import load_script
+
+    assert load_script("pt_graphene_check").main(
+        ["--dataset", str(dx.DATASET_PATH), "--summary", str(dx.SUMMARY_PATH), "--out", str(sheets / "check.md")]) == 0
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT).run()
+    _no_exception(at)
+    assert any(s.value == "Over all test snapshots" for s in at.subheader)
+    summary = at.dataframe[1].value
+    assert list(summary["what"]) == [label for label, _ in dx.REFERENCES.values()]
+    assert (summary["snapshots"] == 2).all() and summary["spearman"].between(-1, 1).all()
