@@ -171,10 +171,10 @@ for v, column in zip(VARIANTS, columns):
             continue
         twin = dataset_twin(structure, ids) if ids else None
         metric_cols = st.columns(2)
-        metric_cols[0].metric("Predicted E_f", f"{1000 * result.value:.1f} meV/atom")
+        metric_cols[0].metric("Predicted E_f (meV/atom)", f"{1000 * result.value:.1f}")
         if twin is not None:
             label = float(table.loc[table["config_id"] == twin, "ef_label"].iloc[0])
-            metric_cols[1].metric(f"CHGNet E_f ({twin})", f"{label:.1f} meV/atom")
+            metric_cols[1].metric(f"CHGNet E_f of {twin} (meV/atom)", f"{label:.1f}")
         per_site = site_ga_table(structure.symbols, structure.numbers, result.ga, labels)
         if atoms:
             ratios = ga_ratio(result.ga, structure.numbers, atoms)

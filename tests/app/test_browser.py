@@ -374,8 +374,8 @@ def test_smfe12_co_on_an_8i_site(server, browser, tmp_path):
     _choose(page, main.locator('[data-testid="stSelectbox"]').filter(has_text="Substituent").first, "Co")
     _choose(page, main.locator('[data-testid="stMultiSelect"]').filter(has_text="Fe sites to substitute").first,
             "Fe 11 · 8i")
-    _wait_for_text(page, "CHGNet E_f (Co10)", "no dataset twin shown")
-    assert main.get_by_text("Predicted E_f").count() == 2
+    _wait_for_text(page, "CHGNet E_f of Co10 (meV/atom)", "no dataset twin shown")
+    assert main.get_by_text("Predicted E_f (meV/atom)").count() == 2
     ringed = [f for f in page.frames
               if f is not page.main_frame and re.search(r"viewer_\w+\.addSphere", f.content() or "")]
     assert ringed, "the substituted site is not ringed in any 3D view"

@@ -1,6 +1,7 @@
 """The SmFe12 page under AppTest with a tiny untrained crystal model on the real dataset."""
 from __future__ import annotations
 
+import math
 import re
 import sys
 
@@ -51,10 +52,10 @@ def _no_exception(at: AppTest) -> None:
 def test_two_pure_variants_get_a_prediction_and_a_shared_scale(crystal_model):
     at = _page()
     _no_exception(at)
-    metrics = [m for m in at.metric if m.label == "Predicted E_f"]
-    assert len(metrics) == 2 and metrics[0].value == metrics[1].value and "meV/atom" in metrics[0].value
+    metrics = [m for m in at.metric if m.label == "Predicted E_f (meV/atom)"]
+    assert len(metrics) == 2 and metrics[0].value == metrics[1].value and math.isfinite(float(metrics[0].value))
     assert len(at.get("iframe")) == 2
-    assert any(c.label.startswith("CHGNet E_f (SmFe12)") for c in at.metric)
+    assert any(c.label == "CHGNet E_f of SmFe12 (meV/atom)" for c in at.metric)
 
 
 def test_co_on_an_8i_site(crystal_model):
@@ -69,7 +70,7 @@ def test_co_on_an_8i_site(crystal_model):
     views = [frame.proto.srcdoc for frame in at.get("iframe")]
     assert len(re.findall(r"viewer_\w+\.addSphere", views[0])) == 1  # the substituted site is ringed
     assert not re.search(r"viewer_\w+\.addSphere", views[1])  # pure SmFe12: nothing to ring
-    assert any(m.label == "CHGNet E_f (Co10)" for m in at.metric)  # found in the dataset by symmetry
+    assert any(m.label == "CHGNet E_f of Co10 (meV/atom)" for m in at.metric)  # found in the dataset by symmetry
     star_names = [t.name for t in _map_traces(at)]
     assert "A: Co 8i" in star_names
 
@@ -87,7 +88,7 @@ def test_dataset_configuration_and_map_filters(crystal_model):
     at.radio(key="smfe_B_source").set_value("From the dataset").run()
     at.selectbox(key="smfe_B_config").set_value("Ti18").run()
     _no_exception(at)
-    assert any(m.label == "CHGNet E_f (Ti18)" for m in at.metric)
+    assert any(m.label == "CHGNet E_f of Ti18 (meV/atom)" for m in at.metric)
     at.multiselect(key="smfe_map_sites").set_value(["8j"]).run()
     _no_exception(at)
     sites = {point[2] for trace in _map_traces(at) if trace.customdata is not None for point in trace.customdata}
