@@ -23,7 +23,8 @@ def _pretrained_dir():
 
 def model_card_rows(directory=None) -> list[dict]:
     """One dict per shipped model (``NAME.pt`` or ``NAME.json`` in ``directory``, default the
-    package's ``pretrained/`` folder), read from its JSON card, in name order.
+    package's ``pretrained/`` folder), read from its JSON card: models past the shipping floor first,
+    then the preliminary ones, each group in name order.
 
     Keys: ``name``, ``property`` (UI label), ``target``, ``unit`` (display unit), ``card_unit``,
     ``preliminary``, ``level_of_theory``, ``dataset``, ``split``, ``epochs``, ``train_hours``, ``cpu``,
@@ -69,7 +70,7 @@ def model_card_rows(directory=None) -> list[dict]:
             "parity_png": str(parity) if parity.exists() else None,
             "problem": problem,
         })
-    return rows
+    return sorted(rows, key=lambda row: row["preliminary"])  # stable: name order within each group
 
 
 def mae_table(row: dict) -> "pd.DataFrame":

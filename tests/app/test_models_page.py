@@ -106,3 +106,10 @@ def test_models_page_without_models(tmp_path, monkeypatch):
     at = AppTest.from_file(str(MODELS), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("No trained model" in i.value for i in at.info)
+
+
+def test_finished_models_are_listed_before_preliminary_ones(card_dir):
+    finished = dict(CARD, name="qm9_lumo", target="lumo", preliminary=False)
+    (card_dir / "qm9_lumo.json").write_text(json.dumps(finished))
+    (card_dir / "qm9_lumo.pt").write_bytes(b"")
+    assert [r["name"] for r in sup.model_card_rows()] == ["qm9_lumo", "mystery", "qm9_homo"]
