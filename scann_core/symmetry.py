@@ -7,11 +7,13 @@ geometry's own deviation from the ideal symmetry, so these numbers also test the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .structure import Structure
 
-__all__ = ["equivalent_atoms", "class_spread", "class_means"]
+__all__ = ["equivalent_atoms", "class_spread", "class_means", "class_averager"]
 
 
 def equivalent_atoms(structure: Structure, tolerance: float = 0.1) -> tuple[str, list[np.ndarray]]:
@@ -49,3 +51,16 @@ def class_means(values: np.ndarray, classes: list[np.ndarray]) -> np.ndarray:
     for c in classes:
         out[c] = values[c].mean()
     return out
+
+
+def class_averager(structure: Structure) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A function (n_atoms,) scores -> (n_atoms,) scores averaged over each class of equivalent atoms
+    (the identity when the point group cannot be found), or None when every atom is equivalent, so
+    that there is no ranking to compare (C60)."""
+    try:
+        _, classes = equivalent_atoms(structure)
+    except Exception:  # noqa: BLE001 -- pymatgen fails on some geometries: rank the raw scores
+        return lambda scores: np.asarray(scores, dtype=np.float64)
+    if len(classes) == 1:
+        return None
+    return lambda scores: class_means(scores, classes)

@@ -11,13 +11,12 @@ rank atoms that symmetry makes equal; a molecule whose atoms are all equivalent 
 and is listed, not scored. Writes markdown to stdout, e.g.
 
     PYTHONPATH=. python scripts/orbital_agreement.py > docs/ORBITAL_AGREEMENT.md
-    PYTHONPATH=. python scripts/orbital_agreement.py --sample qm9 --n 30 > docs/ORBITAL_AGREEMENT_QM9.md
+    PYTHONPATH=. python scripts/orbital_agreement.py --sample qm9 --n 30 --basis 6-31G > docs/ORBITAL_AGREEMENT_QM9.md
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 
 import numpy as np
 
@@ -33,8 +32,9 @@ def orbital_models() -> list[str]:
             if Predictor.load(name, device="cpu").target.name.removesuffix("_ev") in LEVELS]
 
 
-def molecules(sample: str, n: int, seed: int) -> tuple[list, str]:
-    """(title, structure, reference) triples and a sentence saying what the sample is."""
+def molecules(sample: str, n: int, seed: int, basis: str, threads: int | None) -> tuple[list, str]:
+    """(title, structure, reference) triples and a sentence saying what the sample is; the QM9 sample's
+    references are computed (or read from the cache) in ``basis`` on ``threads`` threads."""
     from scann_core.data.sources import held_out_structures
     from scann_core.gallery import gallery_entries, load_gallery_structure
     from scann_core.references import shipped_reference
@@ -52,51 +52,56 @@ def molecules(sample: str, n: int, seed: int) -> tuple[list, str]:
     out = []
     for k, structure in enumerate(structures):
         print(f"reference {k + 1}/{len(structures)}: {structure.name} ({structure.n_atoms} atoms)", file=sys.stderr)
-        out.append((structure.name, structure, cached_reference(structure)))
-    return out, f"QM9 molecules: {drawn}; references computed on demand and cached"
+        out.append((structure.name, structure, cached_reference(structure, basis=basis, threads=threads)))
+    return out, f"QM9 molecules: {drawn}; B3LYP/{basis} references computed on demand and cached"
 
 
-def symmetrise(structure) -> Callable[[np.ndarray], np.ndarray] | None:
-    """Per-atom scores -> scores averaged over symmetry-equivalent atoms (identity when the point
-    group cannot be found), or None when every atom is equivalent."""
-    from scann_core.symmetry import class_means, equivalent_atoms
-
-    try:
-        _, classes = equivalent_atoms(structure)
-    except Exception:  # noqa: BLE001 -- fall back to the raw per-atom scores
-        return lambda scores: np.asarray(scores, dtype=np.float64)
-    if len(classes) == 1:
-        return None
-    return lambda scores: class_means(scores, classes)
+def mean_and_error(values: list[float]) -> str:
+    """'mean ± standard error' of the finite values, with their count when some are not."""
+    finite = np.array([v for v in values if np.isfinite(v)])
+    if len(finite) == 0:
+        return "n/a"
+    sem = finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else float("nan")
+    return f"{finite.mean():.2f} ± {sem:.2f}" + (f" ({len(finite)} molecules)" if len(finite) < len(values) else "")
 
 
 def main(argv: list[str] | None = None) -> int:
     from scann_core.predict import Predictor
     from scann_core.ranks import spearman, top_k_overlap
+    from scann_core.references.orbitals import DEFAULT_METHOD
     from scann_core.structure import StructureError
+    from scann_core.symmetry import class_averager
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", choices=("gallery", "qm9"), default="gallery")
     parser.add_argument("--n", type=int, default=30, help="QM9 test molecules (--sample qm9)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--basis", default=DEFAULT_METHOD["basis"],
+                        help="basis of the QM9 sample's references (docs/ORBITAL_BASIS.md: how much a cheaper one moves "
+                             "the weights)")
+    parser.add_argument("--threads", type=int, default=None, help="PySCF threads (default: all)")
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
-    sample, what = molecules(args.sample, args.n, args.seed)
-    averages = [symmetrise(structure) for _, structure, _ in sample]  # point groups once, not per model
+    sample, what = molecules(args.sample, args.n, args.seed, args.basis, args.threads)
+    averages = [class_averager(structure) for _, structure, _ in sample]  # point groups once, not per model
     print("# GA against the DFT frontier orbitals\n")
     print(f"Sample: {what}. Per-atom weight: Lowdin population of the B3LYP orbital level (summed over "
           f"degenerate orbitals). GA, weights and random scores are averaged over each class of "
-          f"symmetry-equivalent atoms (pymatgen, 0.1 A) before ranking. Random: mean over {N_RANDOM} random atom "
+          f"symmetry-equivalent atoms (pymatgen, 0.1 A) before ranking. Heavy atoms only: the same Spearman "
+          f"without hydrogens (left blank when fewer than three distinct heavy-atom weights remain), which asks whether "
+          f"GA follows the orbital beyond telling hydrogens from heavy atoms. Random: mean over {N_RANDOM} random atom "
           f"scores. Generated by "
-          f"`scripts/orbital_agreement.py --sample {args.sample}`.\n")
+          f"`scripts/orbital_agreement.py --sample {args.sample}"
+          f"{f' --n {args.n} --seed {args.seed} --basis {args.basis}' if args.sample == 'qm9' else ''}`.\n")
     for name in orbital_models():
         predictor = Predictor.load(name, device="cpu")
         level, card = predictor.target.name.removesuffix("_ev"), predictor.card
         print(f"## {name} (test MAE {1000 * card['test_mae']:.1f} meV{', preliminary' if card['preliminary'] else ''})\n")
-        print(f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | top-3 overlap | random |")
-        print("|---|---:|---:|---:|---:|---:|")
-        rhos, overlaps, outside, uniform = [], [], [], []
+        print(f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | heavy atoms only | "
+              "top-3 overlap | random |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        rhos, heavy_rhos, overlaps, outside, uniform = [], [], [], [], []
         for (title, structure, reference), average in zip(sample, averages):
             try:
                 prediction = predictor.predict(structure)
@@ -110,19 +115,21 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             ga, weights = average(prediction.ga), average(reference.weights(level))
             rho, overlap = spearman(ga, weights), top_k_overlap(ga, weights, 3)
+            heavy = structure.numbers > 1
+            heavy_rho = spearman(ga[heavy], weights[heavy]) if len(np.unique(weights[heavy])) > 2 else np.nan
             noise = [average(rng.random(len(ga))) for _ in range(N_RANDOM)]
             random_rho = np.nanmean([spearman(x, weights) for x in noise])
             random_overlap = np.mean([top_k_overlap(x, weights, 3) for x in noise])
             rhos.append(rho)
+            heavy_rhos.append(heavy_rho)
             overlaps.append((overlap, random_overlap))
-            print(f"| {title} | {structure.n_atoms} | {rho:.2f} | {random_rho:.2f} | {overlap:.2f} | "
+            print(f"| {title} | {structure.n_atoms} | {rho:.2f} | {random_rho:.2f} | {heavy_rho:.2f} | {overlap:.2f} | "
                   f"{random_overlap:.2f} |")
         if rhos:
-            finite = np.array([r for r in rhos if np.isfinite(r)])
-            sem = finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else float("nan")
             top, random_top = np.mean(overlaps, axis=0)
-            print(f"\nOver {len(rhos)} molecules: mean Spearman {finite.mean():.2f} ± {sem:.2f} (random about 0); "
-                  f"mean top-3 overlap {top:.2f} (random {random_top:.2f}).\n")
+            print(f"\nOver {len(rhos)} molecules: mean Spearman {mean_and_error(rhos)} (random about 0); "
+                  f"heavy atoms only {mean_and_error(heavy_rhos)}; mean top-3 overlap {top:.2f} "
+                  f"(random {random_top:.2f}).\n")
         if uniform:
             print(f"Not scored, every atom symmetry-equivalent (no ranking to compare): {', '.join(uniform)}.\n")
         if outside:

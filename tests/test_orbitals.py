@@ -303,3 +303,37 @@ def test_orbital_view_html_is_offline_and_two_phase(water_ref):
                                      negative_color="#0000ff")  # deterministic: no iframe rebuilds
     with pytest.raises(ValueError, match="positive"):
         orbital_view_html(WATER_QM9, water_ref.homo_cube, 0.0)
+
+
+def test_basis_sensitivity_script_compares_cheaper_bases_with_the_shipped_reference(capsys):
+    """scripts/basis_sensitivity.py on acetaldehyde alone (the only gallery molecule of at most 7 atoms)."""
+    from conftest import load_script
+
+    assert load_script("basis_sensitivity").main(["--max-atoms", "7"]) == 0
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith(("| 6-31G*", "| 6-31G |", "| STO-3G"))]
+    assert len(rows) == 3 and "Acetaldehyde" in text
+    homo_rho = [float(row.split("|")[2].split()[0]) for row in rows]
+    assert all(-1 <= rho <= 1 for rho in homo_rho)
+    assert homo_rho[0] > 0.5  # 6-31G* ranks acetaldehyde's HOMO weights much like 6-31G(2df,p)
+
+
+def test_orbital_agreement_script_on_a_qm9_sample_in_a_cheap_basis(capsys, tmp_path, monkeypatch):
+    """scripts/orbital_agreement.py --sample qm9: two test molecules, STO-3G references cached under
+    $SCANN_CACHE, one Spearman row per molecule for the shipped HOMO model, and a second run reads
+    the cache instead of recomputing."""
+    from conftest import load_script
+
+    monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
+    script = load_script("orbital_agreement")
+    args = ["--sample", "qm9", "--n", "2", "--basis", "STO-3G", "--threads", "1"]
+    assert script.main(args) == 0
+    text = capsys.readouterr().out
+    assert "B3LYP/STO-3G references" in text and "--basis STO-3G" in text
+    section = text.split("## qm9_homo")[1].split("## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| molecule")]
+    assert len(rows) == 2 and all(-1 <= float(row.split("|")[3]) <= 1 for row in rows)
+    cached = sorted(p.name for p in (tmp_path / "orbitals").iterdir())
+    assert len(cached) == 2
+    assert script.main(args) == 0 and capsys.readouterr().out == text  # same table from the cache
+    assert sorted(p.name for p in (tmp_path / "orbitals").iterdir()) == cached

@@ -35,12 +35,11 @@ def test_class_means_symmetrise_a_score(benzene):
         assert np.ptp(even[c]) == 0 and even[c][0] == pytest.approx(noisy[c].mean())
 
 
-def test_orbital_agreement_ranks_symmetrised_scores(benzene):
-    """The orbital-agreement report averages over equivalent atoms before ranking and refuses to
-    rank a molecule whose atoms are all equivalent."""
-    from conftest import load_script
+def test_class_averager_symmetrises_scores_and_refuses_c60(benzene):
+    """The orbital reports average over equivalent atoms before ranking and refuse to rank a
+    molecule whose atoms are all equivalent."""
+    from scann_core.symmetry import class_averager as symmetrise
 
-    symmetrise = load_script("orbital_agreement").symmetrise
     assert symmetrise(load_gallery_structure("C60")) is None
     noisy = np.where(benzene.numbers == 6, 0.1, 0.05) + np.linspace(0, 1e-6, benzene.n_atoms)
     even = symmetrise(benzene)(noisy)
