@@ -31,6 +31,7 @@ from .formatting import (
     file_stem,
     format_number,
     gallery_options,
+    missing_qm9_properties,
     model_options,
     site_table,
     table_csv,
@@ -78,8 +79,8 @@ __all__ = [
     "comparable_scores", "compute_attributions", "device_label", "display_unit", "evaluation_metrics",
     "extxyz_bytes", "file_stem", "format_number", "gallery_options", "init_state", "list_gallery", "list_models",
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
-    "model_card_rows", "model_options", "models_for", "parse_smiles", "parse_upload", "reference_comparison",
-    "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
+    "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "parse_smiles", "parse_upload",
+    "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
     "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_classes", "symmetry_note",
     "table_csv", "top_overlap", "try_call", "user_message", "weights_note",
 ]

@@ -65,6 +65,12 @@ def device_label(device: str) -> str:
     return f"GPU ({device})" if device.startswith("cuda") else device.upper()
 
 
+def missing_qm9_properties(names: Sequence[str]) -> list[str]:
+    """Labels of the five QM9 targets (HOMO, LUMO, gap, alpha, Cv) without a shipped ``qm9_<target>``
+    model among ``names``, in that order."""
+    return [PROPERTY_LABELS[t] for t in ("homo", "lumo", "gap", "alpha", "cv") if f"qm9_{t}" not in names]
+
+
 def model_options(names: Sequence[str]) -> dict[str, str]:
     """Map UI property labels to model names, in the order of ``names``.
 

@@ -8,6 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from scann_core import app_support as sup
+
 from .fakes import APP, EXPLORE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
 
 TIMEOUT = 60
@@ -74,6 +76,9 @@ def test_home_example_opens_thymine_with_its_prediction():
     text = _text(at)
     assert "C5H6N2O2 · 15 atoms" in text
     assert "eV" in " ".join(m.value for m in at.metric)
+    missing = sup.missing_qm9_properties(sup.list_models()[0])
+    not_shipped = [c.value for c in at.sidebar.caption if c.value.startswith("Not shipped yet")]
+    assert len(not_shipped) == (1 if missing else 0) and all(label in not_shipped[0] for label in missing)
 
 
 # ----------------------------------------------------------------------------- explore: happy path

@@ -51,6 +51,12 @@ def test_model_options_labels():
     assert list(opts.values())[:2] == ["qm9_homo", "qm9_lumo"]
 
 
+def test_missing_qm9_properties_in_the_issue_order():
+    assert sup.missing_qm9_properties(["qm9_homo", "fullerene_lumo", "smfe12_ef"]) == [
+        "LUMO", "HOMO-LUMO gap", "alpha (isotropic polarisability)", "Cv (heat capacity at 298 K)"]
+    assert sup.missing_qm9_properties(["qm9_homo", "qm9_lumo", "qm9_gap", "qm9_alpha", "qm9_cv"]) == []
+
+
 def test_device_label_and_file_stem():
     assert sup.device_label("cuda:0") == "GPU (cuda:0)"
     assert sup.device_label("cpu") == "CPU"
