@@ -40,7 +40,6 @@ class AttributionResult:
     attributions: dict
     shapley_estimator: str
     shapley_samples: int
-    shapley_coalitions: int
     shapley_standard_error: np.ndarray
     ig_completeness_error: float
     deletion: dict
@@ -87,7 +86,6 @@ def compute_attributions(predictor, structure: "Structure", *, model_name: str =
         empty_value=float(explained.empty_value), unit=str(predictor.target.unit),
         attributions={m: np.asarray(v, dtype=np.float64) for m, v in explained.attributions.items()},
         shapley_estimator=str(shap.estimator), shapley_samples=int(shap.n_samples),
-        shapley_coalitions=int(shap.n_coalitions),
         shapley_standard_error=np.asarray(shap.standard_error, dtype=np.float64),
         ig_completeness_error=float(explained.integrated_gradients.completeness_error),
         deletion=deletion, insertion=insertion, metrics=metrics,

@@ -48,7 +48,6 @@ FRACTIONAL_SITES: tuple[tuple[str, str, tuple[float, float, float]], ...] = (
     ("Fe", "8i", (0.36, 0.0, 0.0)),
     ("Fe", "8j", (0.27, 0.5, 0.0)),
 )
-N_OPERATIONS = 32  # I4/mmm conventional cell: 16 point operations x 2 centrings
 FMAX = 0.05  # eV/A, force threshold of the relaxations
 CHGNET_MODEL = "0.3.0"
 SYMPREC = 0.01  # angstrom, spglib tolerance
