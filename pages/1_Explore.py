@@ -212,6 +212,9 @@ if reference is not None:
     classes = symmetry[1] if symmetry is not None else None
     st.markdown(sup.reference_comparison(structure.symbols, ga, reference.weights(level), level.upper(),
                                          classes=classes))
+    typical = sup.typical_agreement(models[prop]) if result.card.get("target", "").startswith(level) else ""
+    if typical:
+        st.caption(typical)
     st.plotly_chart(viz.ga_vs_reference_figure(ga, reference.weights(level), symbols=structure.symbols,
                                                reference_label=f"{level.upper()} weight"), key=f"{P}_ref_scatter")
 

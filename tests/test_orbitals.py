@@ -322,13 +322,17 @@ def test_orbital_agreement_script_on_a_qm9_sample_in_a_cheap_basis(capsys, tmp_p
     """scripts/orbital_agreement.py --sample qm9: two test molecules, STO-3G references cached under
     $SCANN_CACHE, one Spearman row per molecule for the shipped HOMO model, and a second run reads
     the cache instead of recomputing."""
+    import pandas as pd
     from conftest import load_script
 
     monkeypatch.setenv("SCANN_CACHE", str(tmp_path))
     script = load_script("orbital_agreement")
     args = ["--sample", "qm9", "--n", "2", "--basis", "STO-3G", "--threads", "1"]
-    assert script.main(args) == 0
+    assert script.main([*args, "--summary", str(tmp_path / "summary.csv")]) == 0
     text = capsys.readouterr().out
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("model")
+    assert summary.loc["qm9_homo", "molecules"] == 2 and summary.loc["qm9_homo", "basis"] == "STO-3G"
+    assert f"mean Spearman {summary.loc['qm9_homo', 'mean_spearman']:.2f}" in text.split("## qm9_homo")[1]
     assert "B3LYP/STO-3G references" in text and "--basis STO-3G" in text
     section = text.split("## qm9_homo")[1].split("## ")[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| molecule")]

@@ -53,6 +53,7 @@ from .reference_view import (
     symmetry_classes,
     symmetry_note,
     top_overlap,
+    typical_agreement,
 )
 from .session import (
     PredictionResult,
@@ -82,5 +83,5 @@ __all__ = [
     "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "parse_smiles", "parse_upload",
     "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
     "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_classes", "symmetry_note",
-    "table_csv", "top_overlap", "try_call", "user_message", "weights_note",
+    "table_csv", "top_overlap", "try_call", "typical_agreement", "user_message", "weights_note",
 ]

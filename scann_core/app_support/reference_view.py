@@ -10,6 +10,8 @@ import streamlit as st
 from .formatting import user_message
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import pandas as pd
 
     from scann_core.structure import Structure
@@ -22,6 +24,7 @@ REFERENCE_BASES = {"6-31G(2df,p) (QM9's level)": "6-31G(2df,p)", "6-31G*": "6-31
                    "STO-3G (fast, rough)": "STO-3G"}
 REFERENCE_DEFAULT_BASIS = REFERENCE_BASES["6-31G(2df,p) (QM9's level)"]
 FULLERENE_KEYS = ("C60", "C70", "C72")
+ORBITAL_AGREEMENT_SUMMARY = "orbital_agreement_qm9.csv"  # in assets/data, from scripts/orbital_agreement.py --summary
 
 
 def add_reference_columns(df: "pd.DataFrame", reference: Any) -> "pd.DataFrame":
@@ -83,6 +86,27 @@ def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: S
     rho_text = "undefined" if np.isnan(rho) else f"{rho:.2f}"
     return (f"Spearman rho (GA vs {level} weight) = **{rho_text}** · top-{len(top_g)} overlap "
             f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)}){note}")
+
+
+def typical_agreement(model_name: str, path: "str | Path | None" = None) -> str:
+    """One sentence with the model's mean GA-vs-orbital-weight Spearman over the QM9 test sample, so
+    that one molecule's number can be read against it; '' when the summary has no row for the model."""
+    import pandas as pd
+
+    from scann_core.paths import ASSETS
+
+    try:
+        rows = pd.read_csv(path or ASSETS / "data" / ORBITAL_AGREEMENT_SUMMARY)
+    except (OSError, ValueError):
+        return ""
+    row = rows[rows["model"] == model_name]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    return (f"For comparison: over {int(r['molecules'])} random QM9 test molecules this model's GA vs "
+            f"{str(r['level']).upper()} weight averages Spearman {r['mean_spearman']:.2f} ± {r['sem_spearman']:.2f} "
+            f"(top-3 overlap {r['mean_top3_overlap']:.2f}, random {r['random_top3_overlap']:.2f}; B3LYP/{r['basis']} "
+            f"references; docs/ORBITAL_AGREEMENT_QM9.md).")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

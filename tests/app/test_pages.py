@@ -76,6 +76,7 @@ def test_home_example_opens_thymine_with_its_prediction():
     text = _text(at)
     assert "C5H6N2O2 · 15 atoms" in text
     assert "eV" in " ".join(m.value for m in at.metric)
+    assert any(c.value.startswith("For comparison: over 30 random QM9 test molecules") for c in at.caption)
     missing = sup.missing_qm9_properties(sup.list_models()[0])
     not_shipped = [c.value for c in at.sidebar.caption if c.value.startswith("Not shipped yet")]
     assert len(not_shipped) == (1 if missing else 0) and all(label in not_shipped[0] for label in missing)

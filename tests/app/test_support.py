@@ -104,3 +104,14 @@ def test_weights_note_flags_tables_of_other_weights(tmp_path):
     assert "does not record" in sup.weights_note("qm9_homo", None, directory=tmp_path)
     assert "does not record" in sup.weights_note("qm9_homo", float("nan"), directory=tmp_path)
     assert sup.weights_note("other_model", 2, directory=tmp_path) == ""  # no card: nothing to compare with
+
+
+def test_typical_agreement_reads_the_models_row(tmp_path):
+    path = tmp_path / "summary.csv"
+    path.write_text("model,model_epochs,level,sample,basis,molecules,mean_spearman,sem_spearman,mean_top3_overlap,"
+                    "random_top3_overlap\nqm9_homo,67,homo,QM9,6-31G,30,0.5663,0.0401,0.5556,0.1707\n")
+    text = sup.typical_agreement("qm9_homo", path)
+    assert "30 random QM9 test molecules" in text and "HOMO weight averages Spearman 0.57 ± 0.04" in text
+    assert "B3LYP/6-31G" in text
+    assert sup.typical_agreement("qm9_lumo", path) == ""
+    assert sup.typical_agreement("qm9_homo", tmp_path / "missing.csv") == ""
