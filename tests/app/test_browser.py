@@ -394,7 +394,10 @@ def test_pt_graphene_snapshot_beside_its_references(server, browser, tmp_path):
     page, errors = _open(browser, f"{server}/Pt_on_graphene", height=1800)
     main = page.locator('[data-testid="stMain"]')
     _wait_for_text(page, "Does GA rank the carbons like the references?", "no GA agreement shown")
-    assert main.get_by_text("Predicted").count() >= 1 and main.get_by_text("Over all test snapshots").count() == 1
+    for text in ("Predicted", "Over all test snapshots"):  # wait: a rerun can rebuild the page meanwhile
+        main.get_by_text(text).first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    assert main.get_by_text("Over all test snapshots").count() == 1
     assert "None" not in main.inner_text().split()  # no stray value written by Streamlit's magic
     deadline = time.monotonic() + TIMEOUT_MS / 1000  # software WebGL draws late on a busy machine
     while (drawn := len(_drawn_frames(page))) < 2 and time.monotonic() < deadline:
