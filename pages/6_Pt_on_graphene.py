@@ -118,9 +118,10 @@ rows.insert(1, "what", [dx.REFERENCES[k][0] for k in rows["reference"]])
 rows[f"top{dx.TOP_K} random"] = dx.TOP_K / snap.sheet.n_atoms
 top = f"top{dx.TOP_K}"
 number = st.column_config.NumberColumn
+metric_columns = {"what": "reference", "spearman": number("Spearman ρ", format="%.2f"),
+                  f"{top}_overlap": number(f"top-{dx.TOP_K} overlap", format="%.2f")}
 st.dataframe(rows.drop(columns="reference"), hide_index=True, key=f"{P}_agreement",
-             column_config={"what": "reference", "spearman": number("Spearman ρ", format="%.2f"),
-                            f"{top}_overlap": number(f"top-{dx.TOP_K} overlap", format="%.2f"),
+             column_config={**metric_columns,
                             f"{top} random": number(f"top-{dx.TOP_K} overlap, random", format="%.2f")})
 st.caption(f"Spearman rank correlation over the {snap.sheet.n_atoms} carbons (random scores give 0 on average) "
            f"and the share of GA's {dx.TOP_K} highest carbons among the reference's {dx.TOP_K} highest.")
@@ -134,10 +135,8 @@ if summary_path.exists():
     st.dataframe(summary, hide_index=True, key=f"{P}_summary",
                  column_order=["what", "snapshots", "spearman", "spearman_sem", "random_spearman",
                                f"{top}_overlap", f"{top}_overlap_sem", f"random_{top}_overlap"],
-                 column_config={"what": "reference", "spearman": number("Spearman ρ", format="%.2f"),
-                                "spearman_sem": number("± s.e.", format="%.2f"),
+                 column_config={**metric_columns, "spearman_sem": number("± s.e.", format="%.2f"),
                                 "random_spearman": number("random ρ", format="%.2f"),
-                                f"{top}_overlap": number(f"top-{dx.TOP_K} overlap", format="%.2f"),
                                 f"{top}_overlap_sem": number("± s.e. ", format="%.2f"),
                                 f"random_{top}_overlap": number(f"random top-{dx.TOP_K}", format="%.2f")})
     st.caption("Mean over the test snapshots (never seen in training) of each metric, with standard errors and "

@@ -59,13 +59,20 @@ def molecules(sample: str, n: int, seed: int, basis: str, threads: int | None) -
     return out, f"QM9 molecules: {drawn}; B3LYP/{basis} references computed on demand and cached"
 
 
+def finite_mean_sem(values: list[float]) -> tuple[float, float, int]:
+    """Mean, standard error and count of the finite values (nan where undefined)."""
+    finite = np.array([v for v in values if np.isfinite(v)])
+    mean = finite.mean() if len(finite) else float("nan")
+    sem = finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else float("nan")
+    return mean, sem, len(finite)
+
+
 def mean_and_error(values: list[float]) -> str:
     """'mean ± standard error' of the finite values, with their count when some are not."""
-    finite = np.array([v for v in values if np.isfinite(v)])
-    if len(finite) == 0:
+    mean, sem, n = finite_mean_sem(values)
+    if n == 0:
         return "n/a"
-    sem = finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else float("nan")
-    return f"{finite.mean():.2f} ± {sem:.2f}" + (f" ({len(finite)} molecules)" if len(finite) < len(values) else "")
+    return f"{mean:.2f} ± {sem:.2f}" + (f" ({n} molecules)" if n < len(values) else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,11 +141,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{random_overlap:.2f} |")
         if rhos:
             top, random_top = np.mean(overlaps, axis=0)
-            finite = np.array([r for r in rhos if np.isfinite(r)])
+            mean, sem, n = finite_mean_sem(rhos)
             summary.append({"model": name, "model_epochs": card.get("epochs"), "level": level, "sample": what,
                             "basis": args.basis if args.sample == "qm9" else "shipped references",
-                            "molecules": len(finite), "mean_spearman": finite.mean(),
-                            "sem_spearman": finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else np.nan,
+                            "molecules": n, "mean_spearman": mean, "sem_spearman": sem,
                             "mean_top3_overlap": top, "random_top3_overlap": random_top})
             print(f"\nOver {len(rhos)} molecules: mean Spearman {mean_and_error(rhos)} (random about 0); "
                   f"heavy atoms only {mean_and_error(heavy_rhos)}; mean top-3 overlap {top:.2f} "
