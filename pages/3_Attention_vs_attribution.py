@@ -138,10 +138,12 @@ st.caption("Random: the mean of 10 uniformly random atom orders. Areas are norma
 st.markdown("**This structure**")
 st.dataframe(metrics, hide_index=True, key=f"{P}_metrics")
 
-st.subheader("Evaluation set")
-summary, note = sup.evaluation_metrics(model_name)
-if summary is None:
-    st.info(note)
-else:
-    st.caption(note)
-    st.dataframe(summary, hide_index=True, key=f"{P}_evaluation")
+st.subheader("Evaluation sets")
+for evaluation_set, (_, title) in sup.EVALUATION_SETS.items():
+    st.markdown(f"**{title}**")
+    summary, note = sup.evaluation_metrics(model_name, evaluation_set=evaluation_set)
+    if summary is None:
+        st.info(note)
+    else:
+        st.caption(note)
+        st.dataframe(summary, hide_index=True, key=f"{P}_evaluation_{evaluation_set}")

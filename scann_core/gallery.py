@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .io import load_structure
-from .structure import Structure
+from .structure import Structure, StructureError
 
-__all__ = ["GALLERY_DIR", "GalleryEntry", "gallery_entries", "load_gallery_structure", "point_group"]
+__all__ = ["GALLERY_DIR", "GalleryEntry", "gallery_entries", "gallery_in_domain", "load_gallery_structure",
+           "point_group"]
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 INDEX_FILE = GALLERY_DIR / "gallery.json"
@@ -57,6 +58,21 @@ def load_gallery_structure(key: str) -> Structure:
         if entry.key == key:
             return load_structure(entry.path)
     raise KeyError(f"no gallery entry '{key}'")
+
+
+def gallery_in_domain(predictor) -> tuple[list[Structure], str]:
+    """The gallery structures a model speaks about without an out-of-domain warning, and a sentence
+    naming them (an evaluation set of issue #7; ``predictor`` is a :class:`~scann_core.predict.Predictor`)."""
+    chosen = []
+    for entry in gallery_entries():
+        structure = load_structure(entry.path)
+        try:
+            if not predictor.check(structure):
+                chosen.append(structure)
+        except StructureError:
+            continue
+    names = ", ".join(structure.name for structure in chosen)
+    return chosen, f"the {len(chosen)} gallery structures inside the model's domain ({names})"
 
 
 def point_group(structure: Structure, tolerance: float = 0.1) -> str:

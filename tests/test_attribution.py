@@ -301,3 +301,13 @@ def test_report_table_and_script(tmp_path, ch4):
                    check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"},
                    capture_output=True)
     assert "| integrated gradients |" in out.read_text()
+
+    save_checkpoint(checkpoint, small, TARGET, {"name": "tiny", "kind": "molecule", "max_train_atoms": 20})
+    subprocess.run([sys.executable, str(root / "scripts" / "attribution_report.py"), "--model", str(checkpoint),
+                    "--structures", "gallery", "--out", str(out), "--threads", "1", "--n-random", "2",
+                    "--permutations", "4", "--max-exact", "6"],
+                   check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"},
+                   capture_output=True)
+    text = out.read_text()
+    assert "8 structures: the 8 gallery structures inside the model's domain (thymine," in text
+    assert "C60" not in text and "| Shapley |" in text

@@ -6,7 +6,8 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from scann_core.data.qm9 import qm9_frame, qm9_split, qm9_structure
-from scann_core.gallery import gallery_entries, load_gallery_structure, point_group
+from scann_core.gallery import gallery_entries, gallery_in_domain, load_gallery_structure, point_group
+from scann_core.predict import Predictor
 
 ENTRIES = {entry.key: entry for entry in gallery_entries()}
 FULLERENES = {"C60": (60, "Ih"), "C70": (70, "D5h"), "C72": (72, "D6d")}
@@ -54,3 +55,12 @@ def test_the_menu_opens_on_thymine_then_the_other_paper_molecules():
     """Pages open on the gallery's first entry: the paper's thymine, not a 60-atom cage."""
     keys = [e.key for e in gallery_entries()]
     assert keys[:4] == ["thymine", "dimethylbutadiene", "methyl_acrylate", "dimethyl_fumarate"]
+
+
+@pytest.mark.parametrize("model, expected", [("qm9_homo", 8), ("fullerene_homo", 3), ("smfe12_ef", 0)])
+def test_gallery_in_domain_follows_the_model(model, expected):
+    structures, sentence = gallery_in_domain(Predictor.load(model, device="cpu"))
+    names = {structure.name for structure in structures}
+    assert len(structures) == expected and sentence.startswith(f"the {expected} gallery structures")
+    assert ("C60" in names) == (model == "fullerene_homo")
+    assert "thymine" in names or model != "qm9_homo"

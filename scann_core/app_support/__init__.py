@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .attribution_view import (
     AUTO_ATTRIBUTION_ATOMS,
+    EVALUATION_SETS,
     AttributionResult,
     attribution_results_dir,
     attribution_table,
@@ -77,7 +78,7 @@ __all__ = [
     "AUTO_ATTRIBUTION_ATOMS", "AttributionResult", "PROPERTY_LABELS", "PredictionResult", "REFERENCE_BASES",
     "REFERENCE_DEFAULT_BASIS", "REFERENCE_KINDS", "REFERENCE_MAX_ATOMS", "UPLOAD_TYPES", "add_reference_columns",
     "atom_table", "attribution_results_dir", "attribution_table", "cached_attributions", "cached_prediction",
-    "comparable_scores", "compute_attributions", "device_label", "display_unit", "evaluation_metrics",
+    "comparable_scores", "compute_attributions", "device_label", "display_unit", "evaluation_metrics", "EVALUATION_SETS",
     "extxyz_bytes", "file_stem", "format_number", "gallery_options", "init_state", "list_gallery", "list_models",
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
     "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "parse_smiles", "parse_upload",

@@ -168,10 +168,17 @@ def attribution_results_dir():
     return Path(__file__).resolve().parents[2] / "docs"
 
 
-def evaluation_metrics(model_name: str, directory=None) -> tuple["pd.DataFrame | None", str]:
-    """The evaluation-set metric table of ``model_name`` from ``attribution_<model>.csv`` (written
-    with ``docs/ATTRIBUTION.md``), formatted ``'mean ± sem'`` beside the random-order value, and a
-    sentence saying where it comes from, or ``(None, why not)``."""
+# evaluation set -> (suffix of its table file, title for people)
+EVALUATION_SETS = {"held-out": ("", "Structures the model never trained on"),
+                   "gallery": ("_gallery", "Gallery structures inside the model's domain")}
+
+
+def evaluation_metrics(model_name: str, directory=None, evaluation_set: str = "held-out"
+                       ) -> tuple["pd.DataFrame | None", str]:
+    """The metric table of ``model_name`` on one evaluation set (:data:`EVALUATION_SETS`), read from
+    ``attribution_<model><suffix>.csv`` (written with ``docs/ATTRIBUTION.md``), formatted
+    ``'mean ± sem'`` beside the random-order value, and a sentence saying where it comes from, or
+    ``(None, why not)``."""
     from pathlib import Path
 
     import pandas as pd
@@ -179,9 +186,9 @@ def evaluation_metrics(model_name: str, directory=None) -> tuple["pd.DataFrame |
     from scann_core.attribution import METRICS
 
     folder = attribution_results_dir() if directory is None else Path(directory)
-    path = folder / f"attribution_{file_stem(model_name)}.csv"
+    path = folder / f"attribution_{file_stem(model_name)}{EVALUATION_SETS[evaluation_set][0]}.csv"
     if not path.exists():
-        return None, (f"The evaluation-set metrics have not been computed for `{model_name}` yet "
+        return None, (f"The {evaluation_set} metrics have not been computed for `{model_name}` yet "
                       "(see docs/ATTRIBUTION.md and scripts/attribution_report.py).")
     try:
         summary = pd.read_csv(path, index_col=0)
@@ -195,9 +202,7 @@ def evaluation_metrics(model_name: str, directory=None) -> tuple["pd.DataFrame |
                                            f"{m:.3f} ± {s:.3f}" if np.isfinite(s) else f"{m:.3f}")
                                           for m, s in zip(mean, sem)]
             out[f"{label}: random"] = [f"{r:.3f}" if np.isfinite(r) else "n/a" for r in rand]
-        n = int(summary["n_structures"].max()) if "n_structures" in summary else None
-        where = (str(summary["evaluation_set"].iloc[0]) if "evaluation_set" in summary
-                 else f"{n} QM9 test molecules" if n else "the evaluation set")
+        where = str(summary["evaluation_set"].iloc[0]) if "evaluation_set" in summary else "not recorded"
         epochs = summary["model_epochs"].iloc[0] if "model_epochs" in summary else None
     except Exception as exc:  # noqa: BLE001 -- a broken file becomes a sentence
         return None, f"The evaluation-set metrics in {path.name} could not be read ({user_message(exc)})"

@@ -181,9 +181,16 @@ def test_evaluation_metrics_from_the_committed_table(tiny_model, monkeypatch):
     expected = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary["deletion_area"], summary["deletion_area_sem"])]
     assert list(table[column]) == expected
     assert list(table["deletion area: random"]) == [f"{r:.3f}" for r in summary["deletion_area_random"]]
-    where = (summary["evaluation_set"].iloc[0] if "evaluation_set" in summary
-             else f"{int(summary['n_structures'].max())} QM9 test molecules")
+    where = summary["evaluation_set"].iloc[0] if "evaluation_set" in summary else "not recorded"
     assert f"Evaluation set: {where}" in _text(at)
+    assert any("The gallery metrics have not been computed" in i.value for i in at.info)
+
+    summary.assign(evaluation_set="the 8 gallery structures").to_csv(folder / "attribution_qm9_homo_gallery.csv")
+    _clear_caches()
+    at = _acetaldehyde(_page())
+    _no_exception(at)
+    assert list(at.dataframe[3].value[column]) == expected
+    assert "Evaluation set: the 8 gallery structures" in _text(at)
 
 
 def test_sampled_shapley_shows_the_sample_count(tiny_model):
