@@ -365,7 +365,8 @@ def is_thmn12_type(structure: Structure) -> bool:
         return False
     skeleton = to_pymatgen(structure)
     skeleton.replace_species({el: "Fe" for el in skeleton.composition.elements if el.symbol != "Sm"})
-    return bool(StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8).fit(skeleton, to_pymatgen(_parent())))
+    matcher = StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8, primitive_cell=False, attempt_supercell=True)
+    return bool(matcher.fit(skeleton, to_pymatgen(_parent())))
 
 
 # ----------------------------------------------------------------------------- CHGNet
