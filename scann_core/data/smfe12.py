@@ -354,6 +354,9 @@ def build_structure(config: Configuration, parent: Structure | None = None) -> S
     return Structure(numbers, parent.positions, parent.cell, parent.pbc, config.config_id)
 
 
+SUPERCELL_MATCH_MAX_ATOMS = 8 * 26  # is_thmn12_type: largest cell compared without primitive reduction
+
+
 def is_thmn12_type(structure: Structure) -> bool:
     """Whether ``structure`` is a ThMn12-type SmFe12 cell (any cell choice, any X on the Fe sites):
     with every non-Sm atom read as Fe it matches the parent structure up to a scale factor."""
@@ -365,8 +368,14 @@ def is_thmn12_type(structure: Structure) -> bool:
         return False
     skeleton = to_pymatgen(structure)
     skeleton.replace_species({el: "Fe" for el in skeleton.composition.elements if el.symbol != "Sm"})
-    matcher = StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8, primitive_cell=False, attempt_supercell=True)
-    return bool(matcher.fit(skeleton, to_pymatgen(_parent())))
+    parent = to_pymatgen(_parent())
+    if StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8).fit(skeleton, parent):  # primitive cells: fast
+        return True
+    # a relaxed cell with several X atoms can defeat the primitive-cell reduction: compare the cell as
+    # given with supercells of the parent instead (fast up to a few conventional cells, minutes at 27)
+    return (len(skeleton) <= SUPERCELL_MATCH_MAX_ATOMS
+            and StructureMatcher(ltol=0.3, stol=0.5, angle_tol=8, primitive_cell=False,
+                                 attempt_supercell=True).fit(skeleton, parent))
 
 
 # ----------------------------------------------------------------------------- CHGNet
