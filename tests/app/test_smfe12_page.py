@@ -95,6 +95,16 @@ def test_dataset_configuration_and_map_filters(crystal_model):
     assert sites == {"8j"}
 
 
+def test_a_strongly_relaxed_dataset_cell_gets_a_prediction(crystal_model):
+    """Zn02_Zn03 was once refused as 'not a ThMn12-type structure' (tests/test_crystal_sites.py)."""
+    at = _page()
+    at.radio(key="smfe_B_source").set_value("From the dataset").run()
+    at.selectbox(key="smfe_B_config").set_value("Zn02_Zn03").run()
+    _no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert len([m for m in at.metric if m.label == "Predicted E_f (meV/atom)"]) == 2
+
+
 def test_page_without_the_model_says_so(monkeypatch, tmp_path):
     import scann_core.predict as predict
 
