@@ -14,7 +14,7 @@ from scann_core.attribution import (attribution_records, attribution_report, coa
                                     empty_value, exact_shapley, ga_sanity, global_attention, insertion_curve,
                                     integrated_gradients, kernel_shapley, masking_game, normalised_area, occlusion,
                                     oriented, random_scores, randomized_model, report_markdown, sampled_shapley,
-                                    shapley_values, spearman, subgraph, top_k_overlap)
+                                    sampled_shapley_repeatability, shapley_values, spearman, subgraph, top_k_overlap)
 from scann_core.checkpoint import TargetInfo, save_checkpoint
 from scann_core.config import ModelConfig
 from scann_core.graph import Graph, build_graph, collate, element_lookup
@@ -167,6 +167,14 @@ def test_sampled_shapley_converges_to_exact_on_a_small_molecule(model, ethanol_g
     assert np.all(np.abs(big.values - exact) < 5 * big.standard_error + 1e-12)  # the error estimate is honest
 
 
+def test_sampled_shapley_repeatability(model, pyridine_graph):
+    same = sampled_shapley_repeatability(model, pyridine_graph, None, seeds=(3, 3), n_permutations=16)
+    assert same == {"repeat_spearman": pytest.approx(1.0), "repeat_topk": pytest.approx(1.0)}
+    many = sampled_shapley_repeatability(model, pyridine_graph, None, n_permutations=2048)
+    few = sampled_shapley_repeatability(model, pyridine_graph, None, n_permutations=2)
+    assert many["repeat_spearman"] > 0.9 and many["repeat_spearman"] > few["repeat_spearman"]
+
+
 def test_kernel_shapley_is_exact_for_an_additive_game():
     result = kernel_shapley(additive([0.5, -1.0, 2.0, 0.0, 3.0]), 5, n_samples=40, seed=1)
     assert result.estimator == "kernel"
@@ -311,3 +319,9 @@ def test_report_table_and_script(tmp_path, ch4):
     text = out.read_text()
     assert "8 structures: the 8 gallery structures inside the model's domain (thymine," in text
     assert "C60" not in text and "| Shapley |" in text
+
+    done = subprocess.run([sys.executable, str(root / "scripts" / "shapley_repeatability.py"), "--model",
+                           str(checkpoint), "--draw", "20", "--n", "2", "--permutations", "8", "--threads", "1"],
+                          check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"},
+                          capture_output=True, text=True)
+    assert "2 structures of" in done.stdout and "Spearman" in done.stdout

@@ -13,7 +13,8 @@ from .shapley import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult, ex
 from .metrics import (deletion_curve, ga_sanity, insertion_curve, normalised_area, oriented, random_scores,
                       randomized_model, ranking, spearman, top_k_overlap)
 from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, attribution_records, attribution_report,
-                     explain, explain_graph, report_markdown, structure_metrics, summarise)
+                     explain, explain_graph, report_markdown, sampled_shapley_repeatability, structure_metrics,
+                     summarise)
 
 __all__ = [
     "EMPTY_STANDARDISED", "ValueFunction", "coalition_values", "empty_value", "full_masks", "masking_game", "subgraph",
@@ -23,5 +24,5 @@ __all__ = [
     "deletion_curve", "ga_sanity", "insertion_curve", "normalised_area", "oriented", "random_scores",
     "randomized_model", "ranking", "spearman", "top_k_overlap",
     "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "attribution_records", "attribution_report",
-    "explain", "explain_graph", "report_markdown", "structure_metrics", "summarise",
+    "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability", "structure_metrics", "summarise",
 ]

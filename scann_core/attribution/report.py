@@ -201,6 +201,16 @@ def sampled_shapley_check(model: ScannModel, graph: Graph, target: TargetInfo | 
             "sampled_vs_exact_max_error": float(np.abs(sampled - exact).max() / scale)}
 
 
+def sampled_shapley_repeatability(model: ScannModel, graph: Graph, target: TargetInfo | None, *,
+                                  seeds: Sequence[int] = (0, 1), top_k: int = 3, **sampling) -> dict[str, float]:
+    """How well two sampled Shapley estimates with different ``seeds`` (``estimator``,
+    ``n_permutations``) agree on |value| (Spearman, top-k overlap): the ceiling for any method's
+    agreement with sampled Shapley values on a structure too large for exact ones."""
+    first, second = (np.abs(shapley_values(model, graph, target, max_exact=0, seed=seed, **sampling).values)
+                     for seed in seeds)
+    return {"repeat_spearman": spearman(first, second), "repeat_topk": top_k_overlap(first, second, top_k)}
+
+
 def _aggregate(values: pd.Series, weights: pd.Series | None) -> tuple[float, float]:
     """(mean, standard error of the mean) over the finite values; weighted when ``weights`` is given."""
     keep = np.isfinite(values.to_numpy(dtype=np.float64))
