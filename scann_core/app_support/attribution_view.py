@@ -168,6 +168,7 @@ def attribution_results_dir():
     return Path(__file__).resolve().parents[2] / "docs"
 
 
+WILD_AREA = 5.0  # |normalised curve area| above which the masking game is far outside the model's domain
 # evaluation set -> (suffix of its table file, title for people)
 EVALUATION_SETS = {"held-out": ("", "Structures the model never trained on"),
                    "gallery": ("_gallery", "Gallery structures inside the model's domain")}
@@ -207,4 +208,8 @@ def evaluation_metrics(model_name: str, directory=None, evaluation_set: str = "h
     except Exception as exc:  # noqa: BLE001 -- a broken file becomes a sentence
         return None, f"The evaluation-set metrics in {path.name} could not be read ({user_message(exc)})"
     note = f"Evaluation set: {where}, model `{model_name}` (mean ± standard error; docs/ATTRIBUTION.md)."
+    areas = summary[[c for c in ("deletion_area", "insertion_area") if c in summary]].to_numpy(float)
+    if np.nanmax(np.abs(areas), initial=0.0) > WILD_AREA:
+        note += (" Curve areas far outside [0, 1]: the model predicts wildly for these structures with atoms "
+                 "removed, so the curves, occlusion and Shapley values say little about it here.")
     return out, note + weights_note(model_name, epochs)

@@ -115,3 +115,19 @@ def test_typical_agreement_reads_the_models_row(tmp_path):
     assert "B3LYP/6-31G" in text
     assert sup.typical_agreement("qm9_lumo", path) == ""
     assert sup.typical_agreement("qm9_homo", tmp_path / "missing.csv") == ""
+
+
+def test_evaluation_metrics_per_set_and_a_warning_for_wild_curves(tmp_path):
+    def table(area: float) -> pd.DataFrame:
+        return pd.DataFrame({"deletion_area": [area, 0.1], "deletion_area_sem": [0.01, 0.01],
+                             "deletion_area_random": [0.4, 0.4], "evaluation_set": ["three cages"] * 2},
+                            index=["GA", "Shapley"])
+
+    table(0.2).to_csv(tmp_path / "attribution_m.csv")
+    table(-36.0).to_csv(tmp_path / "attribution_m_gallery.csv")
+    held_out, note = sup.evaluation_metrics("m", tmp_path)
+    assert list(held_out["method"]) == ["GA", "Shapley"] and "predicts wildly" not in note
+    gallery, note = sup.evaluation_metrics("m", tmp_path, evaluation_set="gallery")
+    assert gallery.iloc[0, 1] == "-36.000 ± 0.010" and "predicts wildly" in note
+    missing, why = sup.evaluation_metrics("other", tmp_path, evaluation_set="gallery")
+    assert missing is None and "gallery metrics have not been computed" in why
