@@ -66,7 +66,7 @@ material as a weighted sum of these local vectors. The weights are the **global 
 
 GA is the model's own weighting, not a physical observable. For the HOMO model it follows where
 the B3LYP HOMO sits only moderately: on 30 random QM9 test molecules the rank correlation between
-an atom's GA and its share of the HOMO averages 0.57 (1 would be the same order; one
+an atom's GA and its share of the HOMO averages 0.56 (1 would be the same order; one
 molecule in 30 was below 0). Check it against the reference beside it before reading chemistry into it.
 """
     )
