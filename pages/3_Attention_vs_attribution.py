@@ -137,6 +137,7 @@ st.caption("Random: the mean of 10 uniformly random atom orders. Areas are norma
            "throughout, 0 = the training mean throughout.")
 st.markdown("**This structure**")
 st.dataframe(metrics, hide_index=True, key=f"{P}_metrics")
+st.caption(sup.symmetry_caption(result))
 
 st.subheader("Evaluation sets")
 for evaluation_set, (_, title) in sup.EVALUATION_SETS.items():

@@ -5,7 +5,8 @@ import numpy as np
 
 from .structure import Structure
 
-__all__ = ["to_pymatgen", "from_pymatgen", "conventional_standard_cell", "wyckoff_labels", "supercell"]
+__all__ = ["to_pymatgen", "from_pymatgen", "conventional_standard_cell", "wyckoff_labels", "equivalent_sites",
+           "supercell"]
 
 SYMPREC = 0.01  # angstrom, spglib tolerance
 
@@ -32,16 +33,28 @@ def conventional_standard_cell(structure: Structure) -> Structure:
     return from_pymatgen(analyzer.get_conventional_standard_structure(), structure.name)
 
 
-def wyckoff_labels(structure: Structure) -> list[str]:
-    """Per-atom Wyckoff label such as ``8i`` (spglib, in the structure's own atom order)."""
+def _symmetrized(structure: Structure):
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    symmetrized = SpacegroupAnalyzer(to_pymatgen(structure), symprec=SYMPREC).get_symmetrized_structure()
+    return SpacegroupAnalyzer(to_pymatgen(structure), symprec=SYMPREC).get_symmetrized_structure()
+
+
+def wyckoff_labels(structure: Structure) -> list[str]:
+    """Per-atom Wyckoff label such as ``8i`` (spglib, in the structure's own atom order)."""
+    symmetrized = _symmetrized(structure)
     labels = [""] * structure.n_atoms
     for indices, symbol in zip(symmetrized.equivalent_indices, symmetrized.wyckoff_symbols):
         for index in indices:
             labels[index] = symbol
     return labels
+
+
+def equivalent_sites(structure: Structure) -> tuple[str, list[np.ndarray]]:
+    """Space-group symbol and the classes of symmetry-equivalent atoms of the cell (spglib, ``SYMPREC``),
+    each an array of atom indices in the structure's own order."""
+    symmetrized = _symmetrized(structure)
+    return (symmetrized.spacegroup.int_symbol,
+            [np.array(sorted(indices)) for indices in symmetrized.equivalent_indices])
 
 
 def supercell(structure: Structure, repeats: tuple[int, int, int]) -> Structure:

@@ -29,7 +29,9 @@ def ranking(scores) -> np.ndarray:
 
 def top_k_overlap(a, b, k: int) -> float:
     """Fraction of the ``k`` highest-scoring atoms of ``a`` that are also among the ``k`` highest of ``b``
-    (``k`` is capped at the number of atoms). A random ranking scores ``k / n`` on average."""
+    (``k`` is capped at the number of atoms). A random ranking scores ``k / n`` on average. Ties keep index
+    order in both, so for scores averaged over the same symmetry classes a class cut by the k-th place
+    counts as agreeing on as many of its atoms as both rankings take from it."""
     k = min(k, len(a))
     if k <= 0:
         return float("nan")

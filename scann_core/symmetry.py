@@ -1,9 +1,11 @@
-"""Symmetry-equivalent atoms of a molecule, and how equal a per-atom score is across them.
+"""Symmetry-equivalent atoms of a molecule or crystal cell, and how equal a per-atom score is across them.
 
 The paper's fullerene claims are symmetry statements: GA uniform over C60 (one class of 60
 equivalent atoms), and equal on symmetry-equivalent atoms of C70 (D5h) and C72. A model whose
 input is invariant to rotations and permutations must give equivalent atoms equal GA up to the
 geometry's own deviation from the ideal symmetry, so these numbers also test the implementation.
+Rank statistics between two per-atom scores (GA against an orbital weight or an attribution)
+average each score over every class first, so that noise between equivalent atoms is not ranked.
 """
 from __future__ import annotations
 
@@ -13,18 +15,35 @@ import numpy as np
 
 from .structure import Structure
 
-__all__ = ["equivalent_atoms", "class_spread", "class_means", "class_averager"]
+__all__ = ["equivalent_atoms", "symmetry_classes", "class_spread", "class_means", "class_averager"]
 
 
 def equivalent_atoms(structure: Structure, tolerance: float = 0.1) -> tuple[str, list[np.ndarray]]:
-    """Schoenflies symbol and the classes of symmetry-equivalent atoms (pymatgen's
-    PointGroupAnalyzer, ``tolerance`` in A), each an array of atom indices, largest classes first."""
-    from pymatgen.core import Molecule
-    from pymatgen.symmetry.analyzer import PointGroupAnalyzer
+    """Symmetry group and the classes of symmetry-equivalent atoms, each an array of atom indices,
+    largest classes first: for a molecule its Schoenflies point group (pymatgen's PointGroupAnalyzer,
+    ``tolerance`` in A), for a periodic structure the space group of its cell (spglib, see
+    :func:`scann_core.crystal.equivalent_sites`)."""
+    if structure.is_periodic:
+        from .crystal import equivalent_sites
 
-    analyzer = PointGroupAnalyzer(Molecule(structure.numbers.tolist(), structure.positions), tolerance=tolerance)
-    classes = [np.array(sorted(members)) for members in analyzer.get_equivalent_atoms()["eq_sets"].values()]
-    return analyzer.sch_symbol, sorted(classes, key=lambda c: (-len(c), int(c[0])))
+        symbol, classes = equivalent_sites(structure)
+    else:
+        from pymatgen.core import Molecule
+        from pymatgen.symmetry.analyzer import PointGroupAnalyzer
+
+        analyzer = PointGroupAnalyzer(Molecule(structure.numbers.tolist(), structure.positions), tolerance=tolerance)
+        symbol = analyzer.sch_symbol
+        classes = [np.array(sorted(members)) for members in analyzer.get_equivalent_atoms()["eq_sets"].values()]
+    return symbol, sorted(classes, key=lambda c: (-len(c), int(c[0])))
+
+
+def symmetry_classes(structure: Structure) -> list[np.ndarray] | None:
+    """The classes of :func:`equivalent_atoms`, or None when the symmetry cannot be found (pymatgen and
+    spglib fail on some geometries; callers then rank the raw scores)."""
+    try:
+        return equivalent_atoms(structure)[1]
+    except Exception:  # noqa: BLE001 -- any failure of the symmetry search means "unknown symmetry"
+        return None
 
 
 def class_spread(values: np.ndarray, classes: list[np.ndarray]) -> dict[str, float]:
@@ -53,13 +72,11 @@ def class_means(values: np.ndarray, classes: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def class_averager(structure: Structure) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A function (n_atoms,) scores -> (n_atoms,) scores averaged over each class of equivalent atoms
-    (the identity when the point group cannot be found), or None when every atom is equivalent, so
-    that there is no ranking to compare (C60)."""
-    try:
-        _, classes = equivalent_atoms(structure)
-    except Exception:  # noqa: BLE001 -- pymatgen fails on some geometries: rank the raw scores
+def class_averager(classes: list[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A function (n_atoms,) scores -> (n_atoms,) scores averaged over each of ``classes`` (from
+    :func:`symmetry_classes`; the identity when they are None, i.e. unknown), or None when every atom
+    is equivalent, so that there is no ranking to compare (C60)."""
+    if classes is None:
         return lambda scores: np.asarray(scores, dtype=np.float64)
     if len(classes) == 1:
         return None

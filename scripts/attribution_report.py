@@ -43,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--ig-steps", type=int, default=64, help="Gauss-Legendre points for integrated gradients")
     parser.add_argument("--top-k", type=int, default=3, help="k of the top-k overlap")
     parser.add_argument("--n-random", type=int, default=10, help="random orders for the random baseline")
+    parser.add_argument("--raw-ranks", action="store_true",
+                        help="rank the raw per-atom scores instead of averaging over symmetry-equivalent atoms first")
     parser.add_argument("--device", default=None, help="torch device (default: CUDA when available, else CPU)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     return parser.parse_args(argv)
@@ -58,6 +60,19 @@ def sampled_check_note(shap, permutations: int) -> str:
             f"the same estimator and sample size ({permutations}) gives Spearman {rho.mean():.3f} (lowest "
             f"{rho.min():.3f}) with the exact values; its largest error is a median {error.median():.2f} x the mean "
             "|exact value| of the structure.")
+
+
+def rank_note(per_structure, raw: bool) -> str:
+    """A sentence on how the rank statistics treat symmetry-equivalent atoms (one record per structure)."""
+    what = "Rank statistics (Spearman, top-k, the sanity check and their random baselines)"
+    if raw:
+        return f"{what} compare raw per-atom scores."
+    classes, atoms = per_structure["symmetry_classes"], per_structure["n_atoms"]
+    uniform = int((classes == 1).sum())
+    return (f"{what} first average every score over each class of symmetry-equivalent atoms (molecules: pymatgen "
+            "point group, 0.1 A; crystal cells: spglib, 0.01 A), so that noise between equivalent atoms is not "
+            f"ranked; {int((classes < atoms).sum())} of the {len(per_structure)} structures have equivalent atoms"
+            + (f", {uniform} only one class (no ranking, left out)" if uniform else "") + ".")
 
 
 def main(argv=None) -> None:
@@ -85,7 +100,7 @@ def main(argv=None) -> None:
 
     start = time.perf_counter()
     records = attribution_records(
-        structures, predictor, top_k=args.top_k, n_random=args.n_random, seed=args.seed,
+        structures, predictor, top_k=args.top_k, n_random=args.n_random, seed=args.seed, symmetrise=not args.raw_ranks,
         max_exact=args.max_exact, estimator=args.estimator, n_permutations=args.permutations,
         ig_steps=args.ig_steps,
         progress=lambda items: tqdm(items, file=sys.stderr, mininterval=5))
@@ -98,7 +113,8 @@ def main(argv=None) -> None:
     n_exact = int(shap["shapley_exact"].sum())
     sampled = shap[~shap["shapley_exact"].astype(bool)]
     unit = predictor.target.unit
-    atoms = records.drop_duplicates("structure")["n_atoms"]
+    per_structure = records.drop_duplicates("structure")
+    atoms = per_structure["n_atoms"]
     preamble = (
         f"Model `{predictor.card.get('name', args.model)}` (target {predictor.target.name}, {unit}; "
         f"preliminary: {predictor.card.get('preliminary')}), {len(structures)} {which}: "
@@ -111,10 +127,10 @@ def main(argv=None) -> None:
         "and both curves use this game. Agreement compares GA with |attribution|; the curves order atoms by "
         "attribution x sign(prediction - mean) (GA as is). Curve areas are normalised to 1 = full prediction, "
         "0 = training mean, and averaged with weights |prediction - mean| (mean |prediction - mean| here: "
-        f"{records.drop_duplicates('structure')['weight'].mean():.3f} {unit}); values outside [0, 1] mean that "
+        f"{per_structure['weight'].mean():.3f} {unit}); values outside [0, 1] mean that "
         "partial structures are predicted beyond the training mean or beyond the full prediction. Random: the "
         "same metric for "
-        f"{args.n_random} uniformly random atom orders. Top-k uses k = {args.top_k}.")
+        f"{args.n_random} uniformly random atom orders. Top-k uses k = {args.top_k}. {rank_note(per_structure, args.raw_ranks)}")
     notes = [
         f"Shapley values: exact for {n_exact} structures (at most {args.max_exact} atoms), sampled for "
         f"{len(sampled)} ("

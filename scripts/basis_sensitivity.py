@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from scann_core.ranks import spearman, top_k_overlap
     from scann_core.references import shipped_reference
     from scann_core.references.orbitals import compute_orbital_reference
-    from scann_core.symmetry import class_averager
+    from scann_core.symmetry import class_averager, symmetry_classes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="as for the shipped references")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         reference = shipped_reference(structure)
         if reference is None or structure.n_atoms > args.max_atoms:
             continue
-        average = class_averager(structure)
+        average = class_averager(symmetry_classes(structure))
         for basis in bases:
             cheap = compute_orbital_reference(structure, basis=basis, grid_points=GRID_POINTS, threads=args.threads)
             row = {"molecule": entry.title, "atoms": structure.n_atoms,

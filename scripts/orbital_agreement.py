@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from scann_core.ranks import spearman, top_k_overlap
     from scann_core.references.orbitals import DEFAULT_METHOD
     from scann_core.structure import StructureError
-    from scann_core.symmetry import class_averager
+    from scann_core.symmetry import class_averager, symmetry_classes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", choices=("gallery", "qm9"), default="gallery")
@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(args.seed)
     sample, what = molecules(args.sample, args.n, args.seed, args.basis, args.threads)
-    averages = [class_averager(structure) for _, structure, _ in sample]  # point groups once, not per model
+    # point groups once, not per model
+    averages = [class_averager(symmetry_classes(structure)) for _, structure, _ in sample]
     print("# GA against the DFT frontier orbitals\n")
     print(f"Sample: {what}. Per-atom weight: Lowdin population of the B3LYP orbital level (summed over "
           f"degenerate orbitals). GA, weights and random scores are averaged over each class of "

@@ -260,8 +260,52 @@ def test_orientation_agreement_and_top_k():
     assert spearman(np.arange(5), -np.arange(5)) == pytest.approx(-1.0)
     assert np.isnan(spearman(np.ones(4), np.arange(4)))
     assert top_k_overlap(np.array([5, 4, 3, 2, 1]), np.array([5, 1, 4, 2, 3]), 2) == 0.5
+    tied = np.array([1.0, 1.0, 1.0, 1.0, 0.5, 0.5])  # a class of four cut by the 3rd place
+    assert top_k_overlap(tied, tied, 3) == 1.0
+    assert top_k_overlap(tied, np.array([0.9, 0.9, 0.9, 0.9, 1.0, 1.0]), 3) == pytest.approx(1 / 3)
     rand = random_scores(10, 400, seed=0)
     assert np.mean([top_k_overlap(r, np.arange(10), 3) for r in rand]) == pytest.approx(0.3, abs=0.05)
+
+
+def test_rank_metrics_average_over_symmetry_equivalent_atoms(model, pyridine_graph):
+    """Noise between equivalent atoms is not ranked: the metrics compare class means, are unchanged by
+    noise that keeps the class means, and are nan when every atom is equivalent."""
+    from dataclasses import replace
+
+    from scann_core.attribution import explain_graph, structure_metrics
+    from scann_core.symmetry import class_means, symmetry_classes
+
+    classes = symmetry_classes(qm9_molecule("C1=CC=NC=C1"))
+    assert len(classes) == 7  # C2v pyridine: N, para C, ortho and meta C pairs, three H classes
+    explained = explain_graph(model, pyridine_graph, TARGET, ig_steps=16)
+    options = dict(n_random=3, sanity_seeds=(0,))
+    even = structure_metrics(model, pyridine_graph, TARGET, explained, classes=classes, **options)
+    occlusion_row = even[1]
+    magnitude = lambda method: class_means(explained.magnitude(method), classes)  # noqa: E731
+    assert occlusion_row["spearman_ga"] == pytest.approx(spearman(magnitude("ga"), magnitude("occlusion")))
+    assert occlusion_row["symmetry_classes"] == 7
+
+    pair = next(c for c in classes if len(c) == 2)
+    occlusion_values = explained.attributions["occlusion"]
+    noise = np.zeros_like(occlusion_values)
+    lower_ga_first = pair[np.argsort(explained.attributions["ga"][pair])]
+    noise[lower_ga_first] = np.array([0.2, -0.2]) * np.abs(occlusion_values[pair]).min()  # same mean magnitude
+    noisy_occlusion = np.sign(occlusion_values) * (np.abs(occlusion_values) + noise)
+    noisy = replace(explained, attributions={**explained.attributions, "occlusion": noisy_occlusion})
+    again = structure_metrics(model, pyridine_graph, TARGET, noisy, classes=classes, **options)[1]
+    for key in ("spearman_ga", "topk_ga", "spearman_shapley", "topk_shapley"):
+        assert again[key] == pytest.approx(occlusion_row[key], nan_ok=True)
+
+    raw = structure_metrics(model, pyridine_graph, TARGET, explained, **options)[1]
+    raw_noisy = structure_metrics(model, pyridine_graph, TARGET, noisy, **options)[1]
+    assert raw_noisy["spearman_ga"] != pytest.approx(raw["spearman_ga"])  # without averaging the noise counts
+    assert raw["spearman_ga"] == pytest.approx(spearman(explained.magnitude("ga"), explained.magnitude("occlusion")))
+    assert raw["symmetry_classes"] == len(pyridine_graph.numbers)
+    assert raw["deletion_area"] == pytest.approx(occlusion_row["deletion_area"])  # curves use the raw scores
+
+    one_class = structure_metrics(model, pyridine_graph, TARGET, explained, classes=[np.arange(11)], **options)[1]
+    assert np.isnan(one_class["spearman_ga"]) and np.isnan(one_class["topk_shapley_random"])
+    assert np.isnan(one_class["sanity_spearman"]) and np.isfinite(one_class["deletion_area"])
 
 
 def test_randomised_model_sanity_check(model, pyridine_graph):

@@ -36,11 +36,28 @@ def test_class_means_symmetrise_a_score(benzene):
 
 
 def test_class_averager_symmetrises_scores_and_refuses_c60(benzene):
-    """The orbital reports average over equivalent atoms before ranking and refuse to rank a
-    molecule whose atoms are all equivalent."""
-    from scann_core.symmetry import class_averager as symmetrise
+    """The orbital and attribution reports average over equivalent atoms before ranking and refuse to
+    rank a molecule whose atoms are all equivalent."""
+    from scann_core.symmetry import class_averager, symmetry_classes
 
-    assert symmetrise(load_gallery_structure("C60")) is None
+    assert class_averager(symmetry_classes(load_gallery_structure("C60"))) is None
     noisy = np.where(benzene.numbers == 6, 0.1, 0.05) + np.linspace(0, 1e-6, benzene.n_atoms)
-    even = symmetrise(benzene)(noisy)
-    assert len(np.unique(even)) == 2 and even[benzene.numbers == 6][0] == pytest.approx(noisy[benzene.numbers == 6].mean())
+    even = class_averager(symmetry_classes(benzene))(noisy)
+    carbon = benzene.numbers == 6
+    assert len(np.unique(even)) == 2 and even[carbon][0] == pytest.approx(noisy[carbon].mean())
+    assert np.array_equal(class_averager(None)(noisy), noisy)  # unknown symmetry: raw scores
+
+
+def test_crystal_classes_are_the_space_group_orbits():
+    """A periodic structure gets the classes of its cell's space group, in its own atom order."""
+    from scann_core.structure import Structure
+
+    a = 5.64
+    fractional = np.array([[0, 0, 0], [.5, .5, .5], [0, .5, .5], [.5, 0, 0], [.5, 0, .5], [0, .5, 0], [.5, .5, 0],
+                           [0, 0, .5]])
+    rock_salt = Structure(np.array([11, 17] * 4), fractional * a, np.eye(3) * a, (True, True, True), "NaCl")
+    group, classes = equivalent_atoms(rock_salt)
+    assert group == "Fm-3m" and [c.tolist() for c in classes] == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    shifted = Structure(rock_salt.numbers, rock_salt.positions + np.array([0.3, 0, 0]) * (np.arange(8) == 2)[:, None],
+                        rock_salt.cell, rock_salt.pbc, "NaCl with one Na moved")
+    assert len(equivalent_atoms(shifted)[1]) > 2

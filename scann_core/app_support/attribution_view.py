@@ -29,7 +29,7 @@ class AttributionResult:
     per-atom values (GA sums to 1; the others in target units); ``deletion`` / ``insertion`` map each
     method and ``'random'`` (mean of ``n_random`` random orders) to ``n_atoms + 1`` values in target
     units; ``metrics`` is this structure's table of :func:`scann_core.attribution.structure_metrics`
-    (no sanity check).
+    (no sanity check; rank statistics averaged over symmetry-equivalent atoms).
     """
 
     model_name: str
@@ -68,6 +68,7 @@ def compute_attributions(predictor, structure: "Structure", *, model_name: str =
 
     from scann_core.attribution import (METHODS, deletion_curve, explain_graph, insertion_curve, masking_game,
                                         random_scores, structure_metrics)
+    from scann_core.symmetry import symmetry_classes
 
     graph, warnings = predictor.model_input(structure)
     explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name,
@@ -79,7 +80,8 @@ def compute_attributions(predictor, structure: "Structure", *, model_name: str =
     deletion["random"] = np.asarray(deletion_curve(game, rand)).mean(0)
     insertion["random"] = np.asarray(insertion_curve(game, rand)).mean(0)
     metrics = pd.DataFrame(structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
-                                             n_random=n_random, sanity_methods=(), seed=seed))
+                                             n_random=n_random, sanity_methods=(), seed=seed,
+                                             classes=symmetry_classes(structure)))
     shap = explained.shapley
     return AttributionResult(
         model_name=model_name, structure=structure, prediction=float(explained.prediction),
@@ -157,6 +159,18 @@ def structure_metric_table(result: AttributionResult) -> "pd.DataFrame":
             row[f"{label}: random"] = float(rec[f"{key}_random"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def symmetry_caption(result: AttributionResult) -> str:
+    """One sentence on how this structure's rank statistics treat symmetry-equivalent atoms."""
+    classes, n = int(result.metrics["symmetry_classes"].iloc[0]), result.structure.n_atoms
+    if classes == 1:
+        return ("Every atom is symmetry-equivalent, so there is no ranking to compare: the Spearman and top-k "
+                "columns are empty.")
+    if classes >= n:
+        return "No two atoms were found symmetry-equivalent: Spearman and top-k rank the raw per-atom scores."
+    return (f"Spearman and top-k rank each score averaged over its class of symmetry-equivalent atoms ({classes} "
+            f"classes for {n} atoms), so that numerical noise between equivalent atoms is not ranked.")
 
 
 def attribution_results_dir():

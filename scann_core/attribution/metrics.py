@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from ..ranks import ranking, spearman, top_k_overlap
 
 from ..graph import Graph
@@ -33,12 +34,6 @@ __all__ = ["oriented", "spearman", "top_k_overlap", "ranking", "deletion_curve",
 def oriented(attributions: np.ndarray, full_value: float, empty_value: float) -> np.ndarray:
     """Signed attributions -> scores: ``phi * sign(v(all) - v(empty))`` (sign 0 counts as +)."""
     return np.asarray(attributions, dtype=np.float64) * (1.0 if full_value >= empty_value else -1.0)
-
-
-
-
-
-
 
 
 def _prefix_masks(scores: np.ndarray) -> np.ndarray:

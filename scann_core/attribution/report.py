@@ -17,6 +17,7 @@ from ..checkpoint import TargetInfo
 from ..graph import Graph
 from ..model import ScannModel
 from ..structure import Structure
+from ..symmetry import class_averager, symmetry_classes
 from .masking import empty_value, masking_game
 from .methods import IntegratedGradients, global_attention, integrated_gradients, occlusion, shapley_values
 from .shapley import DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult
@@ -40,6 +41,7 @@ METRICS = {
     "insertion_area": ("insertion area", "higher = more faithful", True),
     "sanity_spearman": ("Spearman trained vs random weights", "lower = depends more on training", False),
 }
+RANK_METRICS = ("spearman_ga", "topk_ga", "spearman_shapley", "topk_shapley", "sanity_spearman")
 SANITY_METHODS = ("ga", "occlusion", "integrated_gradients")  # Shapley is left out by default: 2^n coalitions per seed
 
 
@@ -99,8 +101,10 @@ def explain(predictor, structure: Structure, **kwargs) -> StructureAttributions:
     return explain_graph(predictor.model, graph, predictor.target, name=structure.name, **kwargs)
 
 
-def _sanity(model: ScannModel, graph: Graph, explained: StructureAttributions, method: str, seeds) -> float:
-    """Mean Spearman between the trained model's importance and that of random-weight copies."""
+def _sanity(model: ScannModel, graph: Graph, explained: StructureAttributions, method: str, seeds,
+            even: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Mean Spearman between the trained model's importance and that of random-weight copies, both
+    passed through ``even`` (the symmetry-class averaging)."""
     values = []
     for seed in seeds:
         fresh = randomized_model(model, seed)
@@ -113,7 +117,7 @@ def _sanity(model: ScannModel, graph: Graph, explained: StructureAttributions, m
                            .attributions)
         else:
             other = np.abs(shapley_values(fresh, graph, seed=seed).values)
-        values.append(spearman(explained.magnitude(method), other))
+        values.append(spearman(even(explained.magnitude(method)), even(other)))
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
@@ -124,11 +128,15 @@ def _mean_finite(values) -> float:
 
 def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None, explained: StructureAttributions,
                       *, top_k: int = 3, n_random: int = 10, sanity_seeds: Sequence[int] = (0, 1, 2),
-                      sanity_methods: Sequence[str] = SANITY_METHODS, seed: int = 0) -> list[dict]:
+                      sanity_methods: Sequence[str] = SANITY_METHODS, seed: int = 0,
+                      classes: Sequence[np.ndarray] | None = None) -> list[dict]:
     """One dict per method with every metric of :data:`METRICS` and its random baseline (``<metric>_random``).
 
     The random baseline uses ``n_random`` uniformly random orders (seeded by ``seed``), the same for
-    every method. ``weight`` is ``|v(all) - v(empty)|``, used to aggregate the curve areas.
+    every method. ``weight`` is ``|v(all) - v(empty)|``, used to aggregate the curve areas. With
+    ``classes`` (symmetry-equivalent atoms, :func:`scann_core.symmetry.symmetry_classes`) every rank
+    statistic (Spearman, top-k, the sanity check, and their random baselines) compares scores averaged
+    over each class, and is nan when all atoms are equivalent; the curves use the raw scores.
     """
     n = len(graph.numbers)
     game = masking_game(model, graph, target)
@@ -136,14 +144,18 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
     rand = random_scores(n, n_random, seed)
     random_deletion = _mean_finite(normalised_area(deletion_curve(game, rand), full, empty))
     random_insertion = _mean_finite(normalised_area(insertion_curve(game, rand), full, empty))
-    ga, shap = explained.magnitude("ga"), explained.magnitude("shapley")
+    average = class_averager(None if classes is None else list(classes))
+    even = average or np.asarray  # None: every atom is equivalent, the rank statistics are set to nan below
+    even_rand = [even(r) for r in rand]
+    ga, shap = even(explained.magnitude("ga")), even(explained.magnitude("shapley"))
     rows = []
     for method in METHODS:
-        importance, score = explained.magnitude(method), explained.score(method)
-        random_spearman = _mean_finite([spearman(r, importance) for r in rand])
-        random_topk = _mean_finite([top_k_overlap(r, importance, top_k) for r in rand])
+        importance, score = even(explained.magnitude(method)), explained.score(method)
+        random_spearman = _mean_finite([spearman(r, importance) for r in even_rand])
+        random_topk = _mean_finite([top_k_overlap(r, importance, top_k) for r in even_rand])
         row = {
             "structure": explained.name, "n_atoms": n, "method": method, "weight": abs(full - empty),
+            "symmetry_classes": n if classes is None else len(classes),
             "spearman_ga": spearman(ga, importance), "spearman_ga_random": random_spearman,
             "topk_ga": top_k_overlap(ga, importance, top_k), "topk_ga_random": random_topk,
             "spearman_shapley": spearman(shap, importance), "spearman_shapley_random": random_spearman,
@@ -152,10 +164,12 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
             "deletion_area_random": random_deletion,
             "insertion_area": normalised_area(insertion_curve(game, score), full, empty),
             "insertion_area_random": random_insertion,
-            "sanity_spearman": (_sanity(model, graph, explained, method, sanity_seeds)
-                                if method in sanity_methods else float("nan")),
+            "sanity_spearman": (_sanity(model, graph, explained, method, sanity_seeds, even)
+                                if method in sanity_methods and average is not None else float("nan")),
             "sanity_spearman_random": random_spearman,
         }
+        if average is None:
+            row.update({key: float("nan") for metric in RANK_METRICS for key in (metric, f"{metric}_random")})
         if method == "integrated_gradients":
             ig = explained.integrated_gradients
             row["completeness_error"] = ig.completeness_error
@@ -169,9 +183,12 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
 
 def attribution_records(structures: Iterable[Structure], predictor, *, top_k: int = 3, n_random: int = 10,
                         sanity_seeds: Sequence[int] = (0, 1, 2), sanity_methods: Sequence[str] = SANITY_METHODS,
-                        seed: int = 0, progress: Callable[[Iterable], Iterable] | None = None,
-                        **explain_kwargs) -> pd.DataFrame:
-    """One row per (structure, method) with every metric; ``explain_kwargs`` go to :func:`explain_graph`."""
+                        seed: int = 0, symmetrise: bool = True,
+                        progress: Callable[[Iterable], Iterable] | None = None, **explain_kwargs) -> pd.DataFrame:
+    """One row per (structure, method) with every metric; ``explain_kwargs`` go to :func:`explain_graph`.
+    With ``symmetrise`` the rank statistics average over symmetry-equivalent atoms (see
+    :func:`structure_metrics`); the ``symmetry_classes`` column counts the classes (``n_atoms`` when
+    none were used or found)."""
     rows = []
     structures = list(structures)
     for structure in (progress(structures) if progress else structures):
@@ -180,7 +197,7 @@ def attribution_records(structures: Iterable[Structure], predictor, *, top_k: in
                                   **explain_kwargs)
         metrics = structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
                                     n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
-                                    seed=seed)
+                                    seed=seed, classes=symmetry_classes(structure) if symmetrise else None)
         if explained.shapley.exact:  # check the sampled estimator used above max_exact against the exact values
             metrics[METHODS.index("shapley")].update(
                 sampled_shapley_check(predictor.model, graph, predictor.target, explained.shapley.values,

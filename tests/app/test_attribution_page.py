@@ -150,6 +150,8 @@ def test_acetaldehyde_shows_four_methods_curves_and_metrics(tiny_model):
     assert this.loc[0, "Spearman vs GA"] == pytest.approx(1.0)
     assert this.loc[3, "Spearman vs Shapley"] == pytest.approx(1.0)
     assert "deletion area (lower = better): random" in this.columns
+    # Cs acetaldehyde: the two out-of-plane methyl hydrogens are one class
+    assert "averaged over its class of symmetry-equivalent atoms (6 classes for 7 atoms)" in text
 
     # the 3D view is coloured by the selected method on the same range
     assert at.get("iframe")

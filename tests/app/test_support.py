@@ -131,3 +131,15 @@ def test_evaluation_metrics_per_set_and_a_warning_for_wild_curves(tmp_path):
     assert gallery.iloc[0, 1] == "-36.000 ± 0.010" and "predicts wildly" in note
     missing, why = sup.evaluation_metrics("other", tmp_path, evaluation_set="gallery")
     assert missing is None and "gallery metrics have not been computed" in why
+
+
+def test_symmetry_caption_for_each_case(benzene):
+    from types import SimpleNamespace
+
+    def caption(classes: int) -> str:
+        return sup.symmetry_caption(SimpleNamespace(metrics=pd.DataFrame({"symmetry_classes": [classes] * 4}),
+                                                    structure=benzene))
+
+    assert "(2 classes for 12 atoms)" in caption(2)
+    assert "no ranking to compare" in caption(1)
+    assert "rank the raw per-atom scores" in caption(12)
