@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=200, help="number of held-out structures")
     parser.add_argument("--out", default="docs/ATTRIBUTION.md", help="markdown file to write")
     parser.add_argument("--records", default=None, help="optional CSV of per-structure metrics")
+    parser.add_argument("--atoms", default=None,
+                        help="optional CSV (gzip when it ends in .gz) of every atom's attributions and symmetry class")
     parser.add_argument("--table", default=None,
                         help="optional CSV of the per-method table the app shows (docs/attribution_<model>.csv), "
                              "stamped with the model's epochs and test MAE and the evaluation set")
@@ -77,6 +79,7 @@ def rank_note(per_structure, raw: bool) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    import pandas as pd
     import torch
 
     if args.threads:
@@ -99,8 +102,10 @@ def main(argv=None) -> None:
         sys.exit(f"No {args.structures} structures for {args.model}: {drawn}.")
 
     start = time.perf_counter()
+    per_atom = []
     records = attribution_records(
         structures, predictor, top_k=args.top_k, n_random=args.n_random, seed=args.seed, symmetrise=not args.raw_ranks,
+        per_atom=per_atom,
         max_exact=args.max_exact, estimator=args.estimator, n_permutations=args.permutations,
         ig_steps=args.ig_steps,
         progress=lambda items: tqdm(items, file=sys.stderr, mininterval=5))
@@ -129,8 +134,8 @@ def main(argv=None) -> None:
         "0 = training mean, and averaged with weights |prediction - mean| (mean |prediction - mean| here: "
         f"{per_structure['weight'].mean():.3f} {unit}); values outside [0, 1] mean that "
         "partial structures are predicted beyond the training mean or beyond the full prediction. Random: the "
-        "same metric for "
-        f"{args.n_random} uniformly random atom orders. Top-k uses k = {args.top_k}. {rank_note(per_structure, args.raw_ranks)}")
+        f"same metric for {args.n_random} uniformly random atom orders. Top-k uses k = {args.top_k}. "
+        + rank_note(per_structure, args.raw_ranks))
     notes = [
         f"Shapley values: exact for {n_exact} structures (at most {args.max_exact} atoms), sampled for "
         f"{len(sampled)} ("
@@ -150,6 +155,8 @@ def main(argv=None) -> None:
     out.write_text(report_markdown(table, title="GA against other attributions", preamble=preamble, notes=notes))
     if args.records:
         records.to_csv(args.records, index=False)
+    if args.atoms:
+        pd.concat(per_atom, ignore_index=True).to_csv(args.atoms, index=False, float_format="%.6g")
     if args.table:
         table.assign(evaluation_set=drawn, model_epochs=predictor.card.get("epochs"),
                      model_test_mae=predictor.card.get("test_mae")).to_csv(args.table)

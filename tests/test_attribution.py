@@ -339,7 +339,14 @@ def test_report_table_and_script(tmp_path, ch4):
     text = report_markdown(table)
     assert "| Shapley |" in text and "random" in text
 
-    records = attribution_records(structures, predictor, n_random=2, sanity_seeds=(0,), n_permutations=2048)
+    per_atom = []
+    records = attribution_records(structures, predictor, n_random=2, sanity_seeds=(0,), n_permutations=2048,
+                                  per_atom=per_atom)
+    assert [len(atoms) for atoms in per_atom] == [5, 3]
+    methane = per_atom[0]
+    assert methane["z"].tolist() == [6, 1, 1, 1, 1] and methane["ga"].sum() == pytest.approx(1.0)
+    assert methane["symmetry_class"].nunique() == 2  # Td: the carbon, and four equivalent hydrogens
+    assert (methane["shapley_standard_error"] == 0).all()  # exact
     check = records[records["method"] == "shapley"]  # both are small: exact values, and the sampled check
     assert check["shapley_exact"].all() and (check["sampled_vs_exact_max_error"] < 0.3).all()
     assert records.loc[records["method"] != "shapley", "sampled_vs_exact_spearman"].isna().all()
@@ -349,10 +356,15 @@ def test_report_table_and_script(tmp_path, ch4):
     out = tmp_path / "ATTRIBUTION.md"
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, str(root / "scripts" / "attribution_report.py"), "--model", str(checkpoint),
-                    "--n", "1", "--out", str(out), "--threads", "1", "--n-random", "2", "--permutations", "4"],
+                    "--n", "1", "--out", str(out), "--threads", "1", "--n-random", "2", "--permutations", "4",
+                    "--atoms", str(tmp_path / "atoms.csv.gz")],
                    check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"},
                    capture_output=True)
     assert "| integrated gradients |" in out.read_text()
+    import pandas as pd
+
+    atoms = pd.read_csv(tmp_path / "atoms.csv.gz")
+    assert list(atoms.columns[:4]) == ["structure", "atom", "z", "symmetry_class"] and atoms["structure"].nunique() == 1
 
     save_checkpoint(checkpoint, small, TARGET, {"name": "tiny", "kind": "molecule", "max_train_atoms": 20})
     subprocess.run([sys.executable, str(root / "scripts" / "attribution_report.py"), "--model", str(checkpoint),

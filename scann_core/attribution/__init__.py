@@ -12,9 +12,9 @@ from .shapley import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult, ex
                       sampled_shapley, shapley)
 from .metrics import (deletion_curve, ga_sanity, insertion_curve, normalised_area, oriented, random_scores,
                       randomized_model, ranking, spearman, top_k_overlap)
-from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, attribution_records, attribution_report,
-                     explain, explain_graph, report_markdown, sampled_shapley_repeatability, structure_metrics,
-                     summarise)
+from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, atom_records, attribution_records,
+                     attribution_report, explain, explain_graph, report_markdown, sampled_shapley_repeatability,
+                     structure_metrics, summarise)
 
 __all__ = [
     "EMPTY_STANDARDISED", "ValueFunction", "coalition_values", "empty_value", "full_masks", "masking_game", "subgraph",
@@ -23,6 +23,6 @@ __all__ = [
     "shapley", "shapley_values",
     "deletion_curve", "ga_sanity", "insertion_curve", "normalised_area", "oriented", "random_scores",
     "randomized_model", "ranking", "spearman", "top_k_overlap",
-    "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "attribution_records", "attribution_report",
-    "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability", "structure_metrics", "summarise",
+    "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "atom_records", "attribution_records",
+    "attribution_report", "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability", "structure_metrics", "summarise",
 ]

@@ -25,8 +25,8 @@ from .metrics import (deletion_curve, insertion_curve, normalised_area, oriented
                       spearman, top_k_overlap)
 
 __all__ = ["METHODS", "METHOD_LABELS", "METRICS", "StructureAttributions", "explain_graph", "explain",
-           "structure_metrics", "attribution_records", "sampled_shapley_check", "summarise", "attribution_report",
-           "report_markdown"]
+           "structure_metrics", "attribution_records", "atom_records", "sampled_shapley_check",
+           "sampled_shapley_repeatability", "summarise", "attribution_report", "report_markdown"]
 
 METHODS = ("ga", "occlusion", "integrated_gradients", "shapley")
 METHOD_LABELS = {"ga": "GA", "occlusion": "occlusion", "integrated_gradients": "integrated gradients",
@@ -183,21 +183,24 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
 
 def attribution_records(structures: Iterable[Structure], predictor, *, top_k: int = 3, n_random: int = 10,
                         sanity_seeds: Sequence[int] = (0, 1, 2), sanity_methods: Sequence[str] = SANITY_METHODS,
-                        seed: int = 0, symmetrise: bool = True,
+                        seed: int = 0, symmetrise: bool = True, per_atom: list | None = None,
                         progress: Callable[[Iterable], Iterable] | None = None, **explain_kwargs) -> pd.DataFrame:
     """One row per (structure, method) with every metric; ``explain_kwargs`` go to :func:`explain_graph`.
     With ``symmetrise`` the rank statistics average over symmetry-equivalent atoms (see
     :func:`structure_metrics`); the ``symmetry_classes`` column counts the classes (``n_atoms`` when
-    none were used or found)."""
+    none were used or found). A ``per_atom`` list receives each structure's :func:`atom_records`."""
     rows = []
     structures = list(structures)
     for structure in (progress(structures) if progress else structures):
         graph, _ = predictor.model_input(structure)
         explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name, seed=seed,
                                   **explain_kwargs)
+        classes = symmetry_classes(structure) if symmetrise else None
         metrics = structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
                                     n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
-                                    seed=seed, classes=symmetry_classes(structure) if symmetrise else None)
+                                    seed=seed, classes=classes)
+        if per_atom is not None:
+            per_atom.append(atom_records(explained, classes))
         if explained.shapley.exact:  # check the sampled estimator used above max_exact against the exact values
             metrics[METHODS.index("shapley")].update(
                 sampled_shapley_check(predictor.model, graph, predictor.target, explained.shapley.values,
@@ -205,6 +208,18 @@ def attribution_records(structures: Iterable[Structure], predictor, *, top_k: in
                                                     if k in ("estimator", "n_permutations")}))
         rows += metrics
     return pd.DataFrame(rows)
+
+
+def atom_records(explained: StructureAttributions, classes: Sequence[np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per atom: structure, 1-based atom index, atomic number, symmetry class (0-based index into
+    ``classes``, -1 when none), every method's value and the Shapley standard error (0 when exact)."""
+    n = len(explained.numbers)
+    label = np.full(n, -1)
+    for index, members in enumerate(classes or ()):
+        label[members] = index
+    return pd.DataFrame({"structure": explained.name, "atom": np.arange(1, n + 1), "z": explained.numbers,
+                         "symmetry_class": label, **{m: explained.attributions[m] for m in METHODS},
+                         "shapley_standard_error": explained.shapley.standard_error})
 
 
 def sampled_shapley_check(model: ScannModel, graph: Graph, target: TargetInfo | None, exact: np.ndarray,
@@ -219,12 +234,15 @@ def sampled_shapley_check(model: ScannModel, graph: Graph, target: TargetInfo | 
 
 
 def sampled_shapley_repeatability(model: ScannModel, graph: Graph, target: TargetInfo | None, *,
-                                  seeds: Sequence[int] = (0, 1), top_k: int = 3, **sampling) -> dict[str, float]:
+                                  seeds: Sequence[int] = (0, 1), top_k: int = 3,
+                                  classes: Sequence[np.ndarray] | None = None, **sampling) -> dict[str, float]:
     """How well two sampled Shapley estimates with different ``seeds`` (``estimator``,
-    ``n_permutations``) agree on |value| (Spearman, top-k overlap). It bounds what agreement with one sampled
-    estimate can mean on a structure too large for exact values: with independent noise, a method
-    ranking atoms exactly as the true values reaches about the square root of this Spearman."""
-    first, second = (np.abs(shapley_values(model, graph, target, max_exact=0, seed=seed, **sampling).values)
+    ``n_permutations``) agree on |value| (Spearman, top-k overlap), averaged over symmetry ``classes``
+    as in :func:`structure_metrics`. It bounds what agreement with one sampled estimate can mean on a
+    structure too large for exact values: with independent noise, a method ranking atoms exactly as the
+    true values reaches about the square root of this Spearman."""
+    even = class_averager(None if classes is None else list(classes)) or np.asarray
+    first, second = (even(np.abs(shapley_values(model, graph, target, max_exact=0, seed=seed, **sampling).values))
                      for seed in seeds)
     return {"repeat_spearman": spearman(first, second), "repeat_topk": top_k_overlap(first, second, top_k)}
 
