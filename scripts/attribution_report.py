@@ -159,7 +159,8 @@ def main(argv=None) -> None:
         pd.concat(per_atom, ignore_index=True).to_csv(args.atoms, index=False, float_format="%.6g")
     if args.table:
         table.assign(evaluation_set=drawn, model_epochs=predictor.card.get("epochs"),
-                     model_test_mae=predictor.card.get("test_mae")).to_csv(args.table)
+                     model_test_mae=predictor.card.get("test_mae"),
+                     rank_statistics="raw" if args.raw_ranks else "symmetry-averaged").to_csv(args.table)
     print(f"wrote {out} ({len(structures)} structures, {elapsed:.0f} s)")
 
 
