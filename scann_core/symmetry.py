@@ -9,7 +9,7 @@ average each score over every class first, so that noise between equivalent atom
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def class_means(values: np.ndarray, classes: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def class_averager(classes: list[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray] | None:
+def class_averager(classes: Sequence[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray] | None:
     """A function (n_atoms,) scores -> (n_atoms,) scores averaged over each of ``classes`` (from
     :func:`symmetry_classes`; the identity when they are None, i.e. unknown), or None when every atom
     is equivalent, so that there is no ranking to compare (C60)."""

@@ -84,6 +84,6 @@ __all__ = [
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
     "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "parse_smiles", "parse_upload",
     "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
-    "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_caption", "symmetry_classes", "symmetry_note",
-    "table_csv", "top_overlap", "try_call", "typical_agreement", "user_message", "weights_note",
+    "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_caption", "symmetry_classes",
+    "symmetry_note", "table_csv", "top_overlap", "try_call", "typical_agreement", "user_message", "weights_note",
 ]

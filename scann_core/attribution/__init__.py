@@ -24,5 +24,6 @@ __all__ = [
     "deletion_curve", "ga_sanity", "insertion_curve", "normalised_area", "oriented", "random_scores",
     "randomized_model", "ranking", "spearman", "top_k_overlap",
     "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "atom_records", "attribution_records",
-    "attribution_report", "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability", "structure_metrics", "summarise",
+    "attribution_report", "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability",
+    "structure_metrics", "summarise",
 ]

@@ -20,10 +20,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..ranks import ranking, spearman, top_k_overlap
-
 from ..graph import Graph
 from ..model import ScannModel
+from ..ranks import ranking, spearman, top_k_overlap
 from .masking import ValueFunction
 from .methods import global_attention
 

@@ -144,7 +144,7 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
     rand = random_scores(n, n_random, seed)
     random_deletion = _mean_finite(normalised_area(deletion_curve(game, rand), full, empty))
     random_insertion = _mean_finite(normalised_area(insertion_curve(game, rand), full, empty))
-    average = class_averager(None if classes is None else list(classes))
+    average = class_averager(classes)
     even = average or np.asarray  # None: every atom is equivalent, the rank statistics are set to nan below
     even_rand = [even(r) for r in rand]
     ga, shap = even(explained.magnitude("ga")), even(explained.magnitude("shapley"))
@@ -241,7 +241,7 @@ def sampled_shapley_repeatability(model: ScannModel, graph: Graph, target: Targe
     as in :func:`structure_metrics`. It bounds what agreement with one sampled estimate can mean on a
     structure too large for exact values: with independent noise, a method ranking atoms exactly as the
     true values reaches about the square root of this Spearman."""
-    even = class_averager(None if classes is None else list(classes)) or np.asarray
+    even = class_averager(classes) or np.asarray
     first, second = (even(np.abs(shapley_values(model, graph, target, max_exact=0, seed=seed, **sampling).values))
                      for seed in seeds)
     return {"repeat_spearman": spearman(first, second), "repeat_topk": top_k_overlap(first, second, top_k)}
