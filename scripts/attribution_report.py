@@ -45,6 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--ig-steps", type=int, default=64, help="Gauss-Legendre points for integrated gradients")
     parser.add_argument("--top-k", type=int, default=3, help="k of the top-k overlap")
     parser.add_argument("--n-random", type=int, default=10, help="random orders for the random baseline")
+    parser.add_argument("--seed-model", default=None,
+                        help="the same target trained from another seed (shipped name or checkpoint): adds the GA "
+                             "seed-to-seed noise floor")
     parser.add_argument("--raw-ranks", action="store_true",
                         help="rank the raw per-atom scores instead of averaging over symmetry-equivalent atoms first")
     parser.add_argument("--device", default=None, help="torch device (default: CUDA when available, else CPU)")
@@ -92,6 +95,10 @@ def main(argv=None) -> None:
     from scann_core.predict import Predictor
 
     predictor = Predictor.load(args.model, device=args.device)
+    seed_predictor = Predictor.load(args.seed_model, device=args.device) if args.seed_model else None
+    if seed_predictor and (seed_predictor.dataset, seed_predictor.target.name) != (predictor.dataset,
+                                                                                  predictor.target.name):
+        sys.exit(f"--seed-model {args.seed_model} does not predict {predictor.target.name} on {predictor.dataset}.")
     if args.structures == "gallery":
         structures, drawn = gallery_in_domain(predictor)
         which = "structures"
@@ -105,7 +112,7 @@ def main(argv=None) -> None:
     per_atom = []
     records = attribution_records(
         structures, predictor, top_k=args.top_k, n_random=args.n_random, seed=args.seed, symmetrise=not args.raw_ranks,
-        per_atom=per_atom,
+        per_atom=per_atom, seed_predictor=seed_predictor,
         max_exact=args.max_exact, estimator=args.estimator, n_permutations=args.permutations,
         ig_steps=args.ig_steps,
         progress=lambda items: tqdm(items, file=sys.stderr, mininterval=5))

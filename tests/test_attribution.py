@@ -14,7 +14,8 @@ from scann_core.attribution import (attribution_records, attribution_report, coa
                                     empty_value, exact_shapley, ga_sanity, global_attention, insertion_curve,
                                     integrated_gradients, kernel_shapley, masking_game, normalised_area, occlusion,
                                     oriented, random_scores, randomized_model, report_markdown, sampled_shapley,
-                                    sampled_shapley_repeatability, shapley_values, spearman, subgraph, top_k_overlap)
+                                    sampled_shapley_repeatability, shapley_values, spearman, subgraph, summarise,
+                                    top_k_overlap)
 from scann_core.checkpoint import TargetInfo, save_checkpoint
 from scann_core.config import ModelConfig
 from scann_core.graph import Graph, build_graph, collate, element_lookup
@@ -322,6 +323,33 @@ def test_randomised_model_sanity_check(model, pyridine_graph):
 
 # --- the report -------------------------------------------------------------------------------
 
+def test_seed_noise_floor_compares_ga_of_two_trainings(model):
+    """The floor is GA against GA of another model of the same target: 1 for the model itself."""
+    from scann_core.symmetry import class_means, symmetry_classes
+
+    torch.manual_seed(1)
+    other = ScannModel(TINY).double().eval()
+    structures = [qm9_molecule("C1=CC=NC=C1"), qm9_molecule("CCO")]
+    predictor = Predictor(model, TARGET, {"name": "tiny"}, torch.device("cpu"))
+    options = dict(n_random=2, sanity_methods=(), n_permutations=8, max_exact=0)
+
+    itself = summarise(attribution_records(structures, predictor, seed_predictor=predictor, **options))
+    assert itself["seed_spearman"].tolist() == pytest.approx([1.0] * 4)
+    assert itself["seed_topk"].tolist() == pytest.approx([1.0] * 4)
+
+    second = Predictor(other, TARGET, {}, torch.device("cpu"))
+    records = attribution_records(structures, predictor, seed_predictor=second, **options)
+    ga = records[records["method"] == "ga"]
+    for (_, row), structure in zip(ga.iterrows(), structures):  # Spearman of the symmetry-class means
+        classes = symmetry_classes(structure)
+        first_ga, second_ga = (class_means(global_attention(m, build_graph(structure, TINY)), classes)
+                               for m in (model, other))
+        assert row["ga_seed_spearman"] == pytest.approx(spearman(first_ga, second_ga))
+        assert abs(row["ga_seed_spearman"]) < 1
+    text = report_markdown(summarise(records))
+    assert "GA seed-to-seed noise floor" in text
+
+
 def test_report_table_and_script(tmp_path, ch4):
     from scann_core.data.qm9 import qm9_frame, qm9_structure
 
@@ -331,6 +359,7 @@ def test_report_table_and_script(tmp_path, ch4):
     structures = [ch4, qm9_structure(qm9_frame().iloc[2])]  # CH4, H2O
     table = attribution_report(structures, predictor, n_random=4, sanity_seeds=(0,))
     assert list(table.index) == ["GA", "occlusion", "integrated gradients", "Shapley"]
+    assert "seed_spearman" not in table and "noise floor" not in report_markdown(table)
     assert (table["n_structures"] == 2).all()
     assert table.loc["GA", "spearman_ga"] == pytest.approx(1.0)
     assert table.loc["Shapley", "topk_shapley"] == pytest.approx(1.0)
@@ -357,10 +386,12 @@ def test_report_table_and_script(tmp_path, ch4):
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, str(root / "scripts" / "attribution_report.py"), "--model", str(checkpoint),
                     "--n", "1", "--out", str(out), "--threads", "1", "--n-random", "2", "--permutations", "4",
-                    "--atoms", str(tmp_path / "atoms.csv.gz")],
+                    "--atoms", str(tmp_path / "atoms.csv.gz"), "--seed-model", str(checkpoint)],
                    check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"},
                    capture_output=True)
     assert "| integrated gradients |" in out.read_text()
+    assert "noise floor:** the GA of two trainings of this model from different seeds agree at Spearman 1.000" in (
+        out.read_text())  # a model is its own perfect seed
     import pandas as pd
 
     atoms = pd.read_csv(tmp_path / "atoms.csv.gz")

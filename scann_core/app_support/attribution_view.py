@@ -220,11 +220,15 @@ def evaluation_metrics(model_name: str, directory=None, evaluation_set: str = "h
         where = str(summary["evaluation_set"].iloc[0]) if "evaluation_set" in summary else "not recorded"
         epochs = summary["model_epochs"].iloc[0] if "model_epochs" in summary else None
         averaged = "rank_statistics" in summary and summary["rank_statistics"].iloc[0] == "symmetry-averaged"
+        floor = summary.iloc[0][["seed_spearman", "seed_topk"]].to_numpy(float) if "seed_spearman" in summary else None
     except Exception as exc:  # noqa: BLE001 -- a broken file becomes a sentence
         return None, f"The evaluation-set metrics in {path.name} could not be read ({user_message(exc)})"
     note = f"Evaluation set: {where}, model `{model_name}` (mean ± standard error; docs/ATTRIBUTION.md)."
     if averaged:
         note += " Rank statistics average each score over symmetry-equivalent atoms first."
+    if floor is not None and np.isfinite(floor).all():
+        note += (f" GA seed-to-seed noise floor: two trainings from different seeds agree at Spearman {floor[0]:.3f}, "
+                 f"top-k overlap {floor[1]:.3f}.")
     areas = summary[[c for c in ("deletion_area", "insertion_area") if c in summary]].to_numpy(float)
     if np.nanmax(np.abs(areas), initial=0.0) > WILD_AREA:
         note += (" Curve areas far outside [0, 1]: the model predicts wildly for these structures with atoms "

@@ -129,7 +129,7 @@ def _mean_finite(values) -> float:
 def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None, explained: StructureAttributions,
                       *, top_k: int = 3, n_random: int = 10, sanity_seeds: Sequence[int] = (0, 1, 2),
                       sanity_methods: Sequence[str] = SANITY_METHODS, seed: int = 0,
-                      classes: Sequence[np.ndarray] | None = None) -> list[dict]:
+                      classes: Sequence[np.ndarray] | None = None, seed_ga: np.ndarray | None = None) -> list[dict]:
     """One dict per method with every metric of :data:`METRICS` and its random baseline (``<metric>_random``).
 
     The random baseline uses ``n_random`` uniformly random orders (seeded by ``seed``), the same for
@@ -137,6 +137,9 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
     ``classes`` (symmetry-equivalent atoms, :func:`scann_core.symmetry.symmetry_classes`) every rank
     statistic (Spearman, top-k, the sanity check, and their random baselines) compares scores averaged
     over each class, and is nan when all atoms are equivalent; the curves use the raw scores.
+    ``seed_ga`` is the (n_atoms,) GA of the same architecture trained from another seed: its Spearman and
+    top-k with this model's GA (``ga_seed_spearman``, ``ga_seed_topk``, nan without it) are the noise
+    floor for every agreement with GA.
     """
     n = len(graph.numbers)
     game = masking_game(model, graph, target)
@@ -148,6 +151,11 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
     even = average or np.asarray  # None: every atom is equivalent, the rank statistics are set to nan below
     even_rand = [even(r) for r in rand]
     ga, shap = even(explained.magnitude("ga")), even(explained.magnitude("shapley"))
+    if seed_ga is None or average is None:
+        floor = {"ga_seed_spearman": float("nan"), "ga_seed_topk": float("nan")}
+    else:
+        other = even(seed_ga)
+        floor = {"ga_seed_spearman": spearman(ga, other), "ga_seed_topk": top_k_overlap(ga, other, top_k)}
     rows = []
     for method in METHODS:
         importance, score = even(explained.magnitude(method)), explained.score(method)
@@ -167,6 +175,7 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
             "sanity_spearman": (_sanity(model, graph, explained, method, sanity_seeds, even)
                                 if method in sanity_methods and average is not None else float("nan")),
             "sanity_spearman_random": random_spearman,
+            **floor,
         }
         if average is None:
             row.update({key: float("nan") for metric in RANK_METRICS for key in (metric, f"{metric}_random")})
@@ -183,12 +192,13 @@ def structure_metrics(model: ScannModel, graph: Graph, target: TargetInfo | None
 
 def attribution_records(structures: Iterable[Structure], predictor, *, top_k: int = 3, n_random: int = 10,
                         sanity_seeds: Sequence[int] = (0, 1, 2), sanity_methods: Sequence[str] = SANITY_METHODS,
-                        seed: int = 0, symmetrise: bool = True, per_atom: list | None = None,
+                        seed: int = 0, symmetrise: bool = True, per_atom: list | None = None, seed_predictor=None,
                         progress: Callable[[Iterable], Iterable] | None = None, **explain_kwargs) -> pd.DataFrame:
     """One row per (structure, method) with every metric; ``explain_kwargs`` go to :func:`explain_graph`.
     With ``symmetrise`` the rank statistics average over symmetry-equivalent atoms (see
     :func:`structure_metrics`); the ``symmetry_classes`` column counts the classes (``n_atoms`` when
-    none were used or found). A ``per_atom`` list receives each structure's :func:`atom_records`."""
+    none were used or found). A ``per_atom`` list receives each structure's :func:`atom_records`. A
+    ``seed_predictor`` (the same target trained from another seed) adds the GA seed-to-seed noise floor."""
     rows = []
     structures = list(structures)
     for structure in (progress(structures) if progress else structures):
@@ -196,9 +206,10 @@ def attribution_records(structures: Iterable[Structure], predictor, *, top_k: in
         explained = explain_graph(predictor.model, graph, predictor.target, name=structure.name, seed=seed,
                                   **explain_kwargs)
         classes = symmetry_classes(structure) if symmetrise else None
+        seed_ga = None if seed_predictor is None else seed_predictor.predict(structure).ga
         metrics = structure_metrics(predictor.model, graph, predictor.target, explained, top_k=top_k,
                                     n_random=n_random, sanity_seeds=sanity_seeds, sanity_methods=sanity_methods,
-                                    seed=seed, classes=classes)
+                                    seed=seed, classes=classes, seed_ga=seed_ga)
         if per_atom is not None:
             per_atom.append(atom_records(explained, classes))
         if explained.shapley.exact:  # check the sampled estimator used above max_exact against the exact values
@@ -263,13 +274,16 @@ def _aggregate(values: pd.Series, weights: pd.Series | None) -> tuple[float, flo
 
 def summarise(records: pd.DataFrame) -> pd.DataFrame:
     """One row per method (labelled as in :data:`METHOD_LABELS`) with ``<metric>``, ``<metric>_random``
-    and ``<metric>_sem`` for every metric of :data:`METRICS`, plus ``n_structures``.
+    and ``<metric>_sem`` for every metric of :data:`METRICS`, plus ``n_structures``, and when the records
+    carry a GA seed-to-seed noise floor, ``seed_spearman`` and ``seed_topk`` (with ``_sem``; the same
+    on every row).
 
     Curve areas are means weighted by ``|v(all) - v(empty)|`` (the ratio of summed raw areas to
     summed spans), so structures predicted close to the training mean do not dominate; the other
     metrics are plain means over the structures where they are defined.
     """
     table = {}
+    has_floor = "ga_seed_spearman" in records and np.isfinite(records["ga_seed_spearman"].to_numpy(float)).any()
     for method in METHODS:
         part = records[records["method"] == method]
         row = {"n_structures": part["structure"].nunique()}
@@ -277,8 +291,12 @@ def summarise(records: pd.DataFrame) -> pd.DataFrame:
             weights = part["weight"] if weighted else None
             row[metric], row[f"{metric}_sem"] = _aggregate(part[metric], weights)
             row[f"{metric}_random"], _ = _aggregate(part[f"{metric}_random"], weights)
+        for floor in ("spearman", "topk") if has_floor else ():
+            row[f"seed_{floor}"], row[f"seed_{floor}_sem"] = _aggregate(part[f"ga_seed_{floor}"], None)
         table[METHOD_LABELS[method]] = row
     columns = ["n_structures"] + [c for m in METRICS for c in (m, f"{m}_random")] + [f"{m}_sem" for m in METRICS]
+    if has_floor:
+        columns += ["seed_spearman", "seed_spearman_sem", "seed_topk", "seed_topk_sem"]
     return pd.DataFrame.from_dict(table, orient="index")[columns]
 
 
@@ -314,6 +332,12 @@ def report_markdown(table: pd.DataFrame, *, title: str = "Attribution report", p
                                                                    _cell(row[f"{m}_random"]))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        if metrics[0] == "spearman_ga" and "seed_spearman" in table:
+            floor = table.iloc[0]
+            lines += [f"**GA seed-to-seed noise floor:** the GA of two trainings of this model from different seeds "
+                      f"agree at Spearman {_cell(floor['seed_spearman'], floor['seed_spearman_sem'])} and top-k "
+                      f"overlap {_cell(floor['seed_topk'], floor['seed_topk_sem'])} on these structures; an "
+                      "agreement with GA cannot be read more finely than that.", ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     return "\n".join(lines)

@@ -123,14 +123,16 @@ def test_evaluation_metrics_per_set_and_a_warning_for_wild_curves(tmp_path):
                              "deletion_area_random": [0.4, 0.4], "evaluation_set": ["three cages"] * 2},
                             index=["GA", "Shapley"])
 
-    table(0.2).assign(rank_statistics="symmetry-averaged").to_csv(tmp_path / "attribution_m.csv")
+    table(0.2).assign(rank_statistics="symmetry-averaged", seed_spearman=0.61, seed_topk=0.7).to_csv(
+        tmp_path / "attribution_m.csv")
     table(-36.0).to_csv(tmp_path / "attribution_m_gallery.csv")
     held_out, note = sup.evaluation_metrics("m", tmp_path)
     assert list(held_out["method"]) == ["GA", "Shapley"] and "predicts wildly" not in note
     assert "average each score over symmetry-equivalent atoms" in note
+    assert "noise floor: two trainings from different seeds agree at Spearman 0.610, top-k overlap 0.700" in note
     gallery, note = sup.evaluation_metrics("m", tmp_path, evaluation_set="gallery")
     assert gallery.iloc[0, 1] == "-36.000 ± 0.010" and "predicts wildly" in note
-    assert "symmetry-equivalent" not in note  # an older table, ranked raw
+    assert "symmetry-equivalent" not in note and "noise floor" not in note  # an older table, ranked raw
     missing, why = sup.evaluation_metrics("other", tmp_path, evaluation_set="gallery")
     assert missing is None and "gallery metrics have not been computed" in why
 
