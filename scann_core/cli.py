@@ -117,15 +117,18 @@ def _ga_stats(args) -> None:
 def _ga_seeds(args) -> None:
     from .ga_stats import seed_agreement, seed_agreement_summary, test_set_ga
     from .predict import Predictor
+    from .symmetry import symmetry_classes
 
     first, second = (Predictor.load(name, device=args.device) for name in (args.first, args.second))
     if (first.dataset, first.target.name) != (second.dataset, second.target.name):
         raise SystemExit(f"the two models predict different things: {first.target.name} on {first.dataset} "
                          f"against {second.target.name} on {second.dataset}.")
-    _, ga_first = test_set_ga(first, limit=args.limit)
+    structures, ga_first = test_set_ga(first, limit=args.limit)
     _, ga_second = test_set_ga(second, limit=args.limit)
+    classes = None if args.raw_ranks else [symmetry_classes(structure) for structure in structures]
     result = {"first": first.card.get("name", args.first), "second": second.card.get("name", args.second),
-              "target": first.target.name, **seed_agreement_summary(seed_agreement(ga_first, ga_second))}
+              "target": first.target.name, "ranks": "raw" if args.raw_ranks else "symmetry-averaged",
+              **seed_agreement_summary(seed_agreement(ga_first, ga_second, classes))}
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
@@ -180,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("second", help="the same target trained from another seed")
     seeds.add_argument("--limit", type=int, help="only the first N test structures")
     seeds.add_argument("--out", help="JSON file for the result")
+    seeds.add_argument("--raw-ranks", action="store_true",
+                       help="rank raw GA instead of averaging over symmetry-equivalent atoms first")
     seeds.add_argument("--device")
     seeds.set_defaults(run=_ga_seeds)
     return parser

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from .ranks import spearman
+from .symmetry import class_means
 from .structure import Structure
 
 __all__ = ["carbon_hybridisation", "atom_ga_rows", "test_set_ga", "qm9_test_rows", "ga_summary", "plot_ga_summary",
@@ -80,12 +81,18 @@ def qm9_test_rows(predictor, *, limit: int | None = None):
     return atom_ga_rows(structures, ga, predictor.card["name"])
 
 
-def seed_agreement(ga_a: Sequence[np.ndarray], ga_b: Sequence[np.ndarray]) -> np.ndarray:
+def seed_agreement(ga_a: Sequence[np.ndarray], ga_b: Sequence[np.ndarray],
+                   classes: Sequence[Sequence[np.ndarray] | None] | None = None) -> np.ndarray:
     """(n_structures,) Spearman correlation between two models' GA on each structure (nan where
-    either GA is constant, e.g. a structure whose atoms are all symmetry-equivalent)."""
+    either GA is constant, e.g. a structure whose atoms are all symmetry-equivalent). With ``classes``
+    (per structure, :func:`scann_core.symmetry.symmetry_classes`) both GA are averaged over each class
+    of equivalent atoms first, as the attribution report does."""
     if len(ga_a) != len(ga_b):
         raise ValueError(f"{len(ga_a)} GA arrays against {len(ga_b)}.")
-    return np.array([spearman(a, b) for a, b in zip(ga_a, ga_b)])
+    if classes is None:
+        return np.array([spearman(a, b) for a, b in zip(ga_a, ga_b)])
+    return np.array([spearman(class_means(a, c), class_means(b, c)) if c is not None else spearman(a, b)
+                     for a, b, c in zip(ga_a, ga_b, classes)])
 
 
 def seed_agreement_summary(rho: np.ndarray) -> dict[str, float]:

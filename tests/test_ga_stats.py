@@ -44,3 +44,8 @@ def test_seed_agreement_per_structure():
     assert summary["n_undefined"] == 1 and summary["sem"] == pytest.approx(1.0)
     with pytest.raises(ValueError):
         seed_agreement(ga_a, ga_b[:2])
+    # averaged over classes: atoms 0 and 1 equivalent, so only "class {0, 1} below atom 2" is ranked
+    swapped = [np.array([0.2, 0.1, 0.7])], [np.array([0.1, 0.2, 0.7])]
+    assert seed_agreement(*swapped)[0] == pytest.approx(0.5)
+    assert seed_agreement(*swapped, [[np.array([0, 1]), np.array([2])]])[0] == pytest.approx(1.0)
+    assert seed_agreement(*swapped, [None])[0] == pytest.approx(0.5)  # symmetry unknown: raw
