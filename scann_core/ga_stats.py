@@ -89,9 +89,8 @@ def seed_agreement(ga_a: Sequence[np.ndarray], ga_b: Sequence[np.ndarray],
     of equivalent atoms first, as the attribution report does."""
     if len(ga_a) != len(ga_b):
         raise ValueError(f"{len(ga_a)} GA arrays against {len(ga_b)}.")
-    if classes is None:
-        return np.array([spearman(a, b) for a, b in zip(ga_a, ga_b)])
-    return np.array([spearman(class_means(a, c), class_means(b, c)) if c is not None else spearman(a, b)
+    classes = [None] * len(ga_a) if classes is None else classes
+    return np.array([spearman(*((a, b) if c is None else (class_means(a, c), class_means(b, c))))
                      for a, b, c in zip(ga_a, ga_b, classes)])
 
 
