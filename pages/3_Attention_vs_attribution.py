@@ -148,3 +148,7 @@ for evaluation_set, (_, title) in sup.EVALUATION_SETS.items():
     else:
         st.caption(note)
         st.dataframe(summary, hide_index=True, key=f"{P}_evaluation_{evaluation_set}")
+    shares = sup.evaluation_element_shares(model_name, evaluation_set=evaluation_set)
+    if shares is not None:
+        with st.expander("By element: mean N × |score| share (1 = an average atom; random scores give 1)"):
+            st.dataframe(shares, hide_index=True, key=f"{P}_elements_{evaluation_set}")

@@ -89,7 +89,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     from tqdm import tqdm
 
-    from scann_core.attribution import attribution_records, report_markdown, summarise
+    from scann_core.attribution import attribution_records, by_element_markdown, report_markdown, summarise
     from scann_core.data.sources import held_out_structures
     from scann_core.gallery import gallery_in_domain
     from scann_core.predict import Predictor
@@ -157,17 +157,19 @@ def main(argv=None) -> None:
         "same architecture with random weights (3 seeds); Shapley is not re-run for random weights (n/a).",
         "Random baselines of agreement metrics are the same metric between a random order and the method.",
     ]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report_markdown(table, title="GA against other attributions", preamble=preamble, notes=notes))
+    atom_table = pd.concat(per_atom, ignore_index=True)
     if args.records:
         records.to_csv(args.records, index=False)
     if args.atoms:
-        pd.concat(per_atom, ignore_index=True).to_csv(args.atoms, index=False, float_format="%.6g")
+        atom_table.to_csv(args.atoms, index=False, float_format="%.6g")
     if args.table:
         table.assign(evaluation_set=drawn, model_epochs=predictor.card.get("epochs"),
                      model_test_mae=predictor.card.get("test_mae"),
                      rank_statistics="raw" if args.raw_ranks else "symmetry-averaged").to_csv(args.table)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report_markdown(table, title="GA against other attributions", preamble=preamble,
+                                   sections=by_element_markdown(atom_table), notes=notes))
     print(f"wrote {out} ({len(structures)} structures, {elapsed:.0f} s)")
 
 

@@ -406,6 +406,7 @@ def test_report_table_and_script(tmp_path, ch4):
     text = out.read_text()
     assert "8 structures: the 8 gallery structures inside the model's domain (thymine," in text
     assert "C60" not in text and "| Shapley |" in text
+    assert text.index("## Importance by element") < text.index("## Heavy atoms only") < text.index("## Notes")
 
     done = subprocess.run([sys.executable, str(root / "scripts" / "shapley_repeatability.py"), "--model",
                            str(checkpoint), "--draw", "20", "--n", "2", "--permutations", "8", "--threads", "1"],

@@ -188,6 +188,29 @@ EVALUATION_SETS = {"held-out": ("", "Structures the model never trained on"),
                    "gallery": ("_gallery", "Gallery structures inside the model's domain")}
 
 
+def evaluation_element_shares(model_name: str, directory=None, evaluation_set: str = "held-out"
+                              ) -> "pd.DataFrame | None":
+    """Mean N x |score| share by element and method over one evaluation set
+    (:func:`scann_core.attribution.element_shares` of the committed ``attribution_<model><suffix>_atoms.csv.gz``),
+    rounded to 2 decimals with the element as a column; None when the file is missing or unreadable or
+    the set holds a single element."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from scann_core.attribution import element_shares
+
+    folder = attribution_results_dir() if directory is None else Path(directory)
+    path = folder / f"attribution_{file_stem(model_name)}{EVALUATION_SETS[evaluation_set][0]}_atoms.csv.gz"
+    try:
+        shares = element_shares(pd.read_csv(path))
+    except Exception:  # noqa: BLE001 -- missing or broken: the page simply has no element table
+        return None
+    if len(shares) < 2:
+        return None
+    return shares.round(2).rename_axis("element").reset_index()
+
+
 def evaluation_metrics(model_name: str, directory=None, evaluation_set: str = "held-out"
                        ) -> tuple["pd.DataFrame | None", str]:
     """The metric table of ``model_name`` on one evaluation set (:data:`EVALUATION_SETS`), read from

@@ -12,6 +12,7 @@ from .shapley import (DEFAULT_PERMUTATIONS, MAX_EXACT_PLAYERS, ShapleyResult, ex
                       sampled_shapley, shapley)
 from .metrics import (deletion_curve, ga_sanity, insertion_curve, normalised_area, oriented, random_scores,
                       randomized_model, ranking, spearman, top_k_overlap)
+from .by_element import by_element_markdown, element_shares, subset_agreement
 from .report import (METHOD_LABELS, METHODS, METRICS, StructureAttributions, atom_records, attribution_records,
                      attribution_report, explain, explain_graph, report_markdown, sampled_shapley_repeatability,
                      structure_metrics, summarise)
@@ -25,5 +26,5 @@ __all__ = [
     "randomized_model", "ranking", "spearman", "top_k_overlap",
     "METHOD_LABELS", "METHODS", "METRICS", "StructureAttributions", "atom_records", "attribution_records",
     "attribution_report", "explain", "explain_graph", "report_markdown", "sampled_shapley_repeatability",
-    "structure_metrics", "summarise",
+    "structure_metrics", "summarise", "by_element_markdown", "element_shares", "subset_agreement",
 ]

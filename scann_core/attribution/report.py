@@ -313,9 +313,10 @@ def _cell(value: float, sem: float | None = None) -> str:
 
 
 def report_markdown(table: pd.DataFrame, *, title: str = "Attribution report", preamble: str = "",
-                    notes: Sequence[str] = ()) -> str:
+                    sections: str = "", notes: Sequence[str] = ()) -> str:
     """Markdown for a :func:`summarise` table: one table per metric group, each metric beside its
-    random-order baseline, mean ± standard error over structures."""
+    random-order baseline, mean ± standard error over structures; then ``sections`` (markdown with
+    level-2 headings, e.g. :func:`.by_element.by_element_markdown`) and the notes."""
     groups = [("Agreement with GA and with Shapley values", ["spearman_ga", "topk_ga", "spearman_shapley",
                                                               "topk_shapley"]),
               ("Faithfulness under the masking game", ["deletion_area", "insertion_area"]),
@@ -338,6 +339,8 @@ def report_markdown(table: pd.DataFrame, *, title: str = "Attribution report", p
                       f"agree at Spearman {_cell(floor['seed_spearman'], floor['seed_spearman_sem'])} and top-k "
                       f"overlap {_cell(floor['seed_topk'], floor['seed_topk_sem'])} on these structures; an "
                       "agreement with GA cannot be read more finely than that.", ""]
+    if sections.strip():
+        lines += [sections.strip(), ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     return "\n".join(lines)

@@ -193,6 +193,17 @@ def test_evaluation_metrics_from_the_committed_table(tiny_model, monkeypatch):
     _no_exception(at)
     assert list(at.dataframe[3].value[column]) == expected
     assert "Evaluation set: the 8 gallery structures" in _text(at)
+    assert not at.expander  # no per-atom values committed in this folder
+
+    atoms = pd.DataFrame({"structure": ["a", "a", "a"], "atom": [1, 2, 3], "z": [1, 6, 8], "symmetry_class": -1,
+                          "ga": [0.2, 0.3, 0.5], "occlusion": 1.0, "integrated_gradients": 1.0, "shapley": [0.1, 1, 2]})
+    atoms.to_csv(folder / "attribution_qm9_homo_atoms.csv.gz", index=False)
+    _clear_caches()
+    at = _acetaldehyde(_page())
+    _no_exception(at)
+    assert len(at.expander) == 1 and "By element" in at.expander[0].label
+    shares = at.expander[0].dataframe[0].value
+    assert list(shares["element"]) == ["H", "C", "O"] and list(shares["GA"]) == [0.6, 0.9, 1.5]
 
 
 def test_sampled_shapley_shows_the_sample_count(tiny_model):

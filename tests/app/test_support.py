@@ -137,6 +137,22 @@ def test_evaluation_metrics_per_set_and_a_warning_for_wild_curves(tmp_path):
     assert missing is None and "gallery metrics have not been computed" in why
 
 
+def test_evaluation_element_shares_from_the_per_atom_file(tmp_path):
+    atoms = pd.DataFrame({"structure": ["a", "a", "b", "b", "b"], "atom": [1, 2, 1, 2, 3], "z": [1, 6, 1, 1, 8],
+                          "symmetry_class": -1, "ga": [0.25, 0.75, 0.2, 0.2, 0.6],
+                          "occlusion": [1.0, 1.0, 1.0, 1.0, 2.0], "integrated_gradients": [0.0, 1.0, 1.0, 1.0, 1.0],
+                          "shapley": [-1.0, 3.0, 0.5, 0.5, -1.0]})
+    atoms.to_csv(tmp_path / "attribution_m_gallery_atoms.csv.gz", index=False)
+    shares = sup.evaluation_element_shares("m", tmp_path, evaluation_set="gallery")
+    assert list(shares["element"]) == ["H", "C", "O"] and list(shares["atoms"]) == [3, 1, 1]
+    assert list(shares["GA"]) == [0.57, 1.5, 1.8]  # N x GA: H (0.5 + 0.6 + 0.6) / 3
+    assert sup.evaluation_element_shares("m", tmp_path) is None  # no held-out file
+    atoms.assign(z=6).to_csv(tmp_path / "attribution_m_atoms.csv.gz", index=False)
+    assert sup.evaluation_element_shares("m", tmp_path) is None  # a single element: nothing to compare
+    (tmp_path / "attribution_m_atoms.csv.gz").write_bytes(b"not gzip")
+    assert sup.evaluation_element_shares("m", tmp_path) is None
+
+
 def test_symmetry_caption_for_each_case(benzene):
     from types import SimpleNamespace
 
