@@ -42,6 +42,18 @@ def open_gallery_example(key: str) -> None:
     st.switch_page(pages[0])
 
 
+def homo_agreement() -> str:
+    """How far the HOMO model's GA follows the B3LYP HOMO, from the committed QM9-sample summary."""
+    from scann_core import app_support as sup
+
+    row = sup.orbital_agreement_row("qm9_homo")
+    if row is None:
+        return "How far it follows where the B3LYP HOMO sits is measured in docs/ORBITAL_AGREEMENT_QM9.md."
+    return (f"For the HOMO model it follows where the B3LYP HOMO sits only moderately: on {int(row['molecules'])} "
+            "random QM9 test molecules the rank correlation between an atom's GA and its share of the HOMO "
+            f"averages {row['mean_spearman']:.2f} (1 would be the same order, 0 no relation).")
+
+
 def home() -> None:
     st.title("SCANN Studio")
     st.markdown(
@@ -64,10 +76,8 @@ material as a weighted sum of these local vectors. The weights are the **global 
   largest GA is at most about e^√2 ≈ **4.1×** the smallest. A 2× difference is therefore a
   strong signal, not a weak one.
 
-GA is the model's own weighting, not a physical observable. For the HOMO model it follows where
-the B3LYP HOMO sits only moderately: on 30 random QM9 test molecules the rank correlation between
-an atom's GA and its share of the HOMO averages 0.56 (1 would be the same order; one
-molecule in 30 was below 0). Check it against the reference beside it before reading chemistry into it.
+GA is the model's own weighting, not a physical observable. """ + homo_agreement() + """ Check it
+against the reference beside it before reading chemistry into it.
 """
     )
     picture, example = st.columns([3, 2])

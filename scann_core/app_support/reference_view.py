@@ -88,9 +88,10 @@ def reference_comparison(symbols: Sequence[str], ga: Sequence[float], weights: S
             f"**{common}/{len(top_g)}** (GA: {names(top_g)}; {level} weight: {names(top_w)}){note}")
 
 
-def typical_agreement(model_name: str, path: "str | Path | None" = None) -> str:
-    """One sentence with the model's mean GA-vs-orbital-weight Spearman over the QM9 test sample, so
-    that one molecule's number can be read against it; '' when the summary has no row for the model."""
+def orbital_agreement_row(model_name: str, path: "str | Path | None" = None) -> "pd.Series | None":
+    """The model's row of the QM9-sample GA-vs-orbital-weight summary (written by
+    ``scripts/orbital_agreement.py --summary``): molecules, level, basis, mean_spearman, sem_spearman,
+    mean_top3_overlap, random_top3_overlap; None when the file or the row is missing."""
     import pandas as pd
 
     from scann_core.paths import ASSETS
@@ -98,11 +99,17 @@ def typical_agreement(model_name: str, path: "str | Path | None" = None) -> str:
     try:
         rows = pd.read_csv(path or ASSETS / "data" / ORBITAL_AGREEMENT_SUMMARY)
     except (OSError, ValueError):
-        return ""
+        return None
     row = rows[rows["model"] == model_name]
-    if row.empty:
+    return None if row.empty else row.iloc[0]
+
+
+def typical_agreement(model_name: str, path: "str | Path | None" = None) -> str:
+    """One sentence with the model's mean GA-vs-orbital-weight Spearman over the QM9 test sample, so
+    that one molecule's number can be read against it; '' when the summary has no row for the model."""
+    r = orbital_agreement_row(model_name, path)
+    if r is None:
         return ""
-    r = row.iloc[0]
     return (f"For comparison: over {int(r['molecules'])} random QM9 test molecules this model's GA vs "
             f"{str(r['level']).upper()} weight averages Spearman {r['mean_spearman']:.2f} ± {r['sem_spearman']:.2f} "
             f"(top-3 overlap {r['mean_top3_overlap']:.2f}, random {r['random_top3_overlap']:.2f}; B3LYP/{r['basis']} "

@@ -47,6 +47,9 @@ def test_home_explains_ga(fake_backend):
     assert "sum to 1 over the atoms" in text
     assert "4.1" in text and "e^√2" in text
     assert "local environment" in text
+    row = sup.orbital_agreement_row("qm9_homo")  # the committed QM9-sample summary
+    assert f"on {int(row['molecules'])} random QM9 test molecules" in text
+    assert f"averages {row['mean_spearman']:.2f} (1 would be the same order" in text
 
 
 def test_home_links_every_page(fake_backend):
