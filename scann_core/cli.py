@@ -115,23 +115,29 @@ def _ga_stats(args) -> None:
 
 
 def _ga_seeds(args) -> None:
+    import pandas as pd
+
     from .ga_stats import seed_agreement, seed_agreement_summary, test_set_ga
     from .predict import Predictor
     from .symmetry import symmetry_classes
 
-    first, second = (Predictor.load(name, device=args.device) for name in (args.first, args.second))
-    if (first.dataset, first.target.name) != (second.dataset, second.target.name):
-        raise SystemExit(f"the two models predict different things: {first.target.name} on {first.dataset} "
-                         f"against {second.target.name} on {second.dataset}.")
-    structures, ga_first = test_set_ga(first, limit=args.limit)
-    _, ga_second = test_set_ga(second, limit=args.limit)
+    reference = Predictor.load(args.first, device=args.device)
+    others = [Predictor.load(name, device=args.device) for name in args.others]
+    for name, other in zip(args.others, others):
+        if (other.dataset, other.target.name) != (reference.dataset, reference.target.name):
+            raise SystemExit(f"{name} predicts {other.target.name} on {other.dataset}, but {args.first} predicts "
+                             f"{reference.target.name} on {reference.dataset}: their GA cannot be compared.")
+    structures, ga_reference = test_set_ga(reference, limit=args.limit)
     classes = None if args.raw_ranks else [symmetry_classes(structure) for structure in structures]
-    result = {"first": first.card.get("name", args.first), "second": second.card.get("name", args.second),
-              "target": first.target.name, "ranks": "raw" if args.raw_ranks else "symmetry-averaged",
-              **seed_agreement_summary(seed_agreement(ga_first, ga_second, classes))}
+    rows = []
+    for name, other in zip(args.others, others):
+        _, ga_other = test_set_ga(other, limit=args.limit)
+        rows.append({"first": args.first, "second": name,
+                     "target": reference.target.name, "ranks": "raw" if args.raw_ranks else "symmetry-averaged",
+                     **seed_agreement_summary(seed_agreement(ga_reference, ga_other, classes))})
+        print(json.dumps(rows[-1]), flush=True)
     if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result))
+        pd.DataFrame(rows).to_csv(args.out, index=False, float_format="%.4g")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,12 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--device")
     stats.set_defaults(run=_ga_stats)
 
-    seeds = commands.add_parser("ga-seeds", help="per-structure Spearman of GA between two models of one target "
-                                                 "(the seed-to-seed noise floor), averaged over the test set")
+    seeds = commands.add_parser("ga-seeds", help="per-structure Spearman of GA between a model and other models of "
+                                                 "its target (another seed: the noise floor; earlier checkpoints: "
+                                                 "GA's drift in training), averaged over the test set")
     seeds.add_argument("first", help="shipped model name or checkpoint path")
-    seeds.add_argument("second", help="the same target trained from another seed")
+    seeds.add_argument("others", nargs="+", help="the same target trained from another seed, or other checkpoints")
     seeds.add_argument("--limit", type=int, help="only the first N test structures")
-    seeds.add_argument("--out", help="JSON file for the result")
+    seeds.add_argument("--out", help="CSV file, one row per compared model")
     seeds.add_argument("--raw-ranks", action="store_true",
                        help="rank raw GA instead of averaging over symmetry-equivalent atoms first")
     seeds.add_argument("--device")

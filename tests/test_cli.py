@@ -45,15 +45,16 @@ def test_train_evaluate_predict(tmp_path):
     mean_n_ga = (stats["mean"] * stats["atoms"])[stats["group"].isin(["H", "C", "N", "O", "F"])].sum() / atoms_total
     assert mean_n_ga == pytest.approx(1.0, abs=0.5)  # N x GA averages 1 within each molecule
 
-    itself = json.loads(scann("ga-seeds", "run/best.pt", "run/best.pt", "--limit", "20", cwd=tmp_path).stdout)
-    assert itself["mean_spearman"] == pytest.approx(1.0) and itself["ranks"] == "symmetry-averaged"
-    assert itself["n_structures"] + itself["n_undefined"] == 20
     config["train"]["seed"] = 1
     (tmp_path / "tiny_seed1.json").write_text(json.dumps(config))
     scann("train", "tiny_seed1.json", "--out", "run_seed1", cwd=tmp_path)
-    scann("ga-seeds", "run/best.pt", "run_seed1/best.pt", "--limit", "20", "--out", "seeds.json", cwd=tmp_path)
-    seeds = json.loads((tmp_path / "seeds.json").read_text())
-    assert -1 <= seeds["mean_spearman"] < 0.999 and seeds["n_structures"] + seeds["n_undefined"] == 20
+    printed = scann("ga-seeds", "run/best.pt", "run/best.pt", "run_seed1/best.pt", "--limit", "20", "--out", "seeds.csv",
+                    cwd=tmp_path).stdout.splitlines()
+    itself, seed1 = pd.read_csv(tmp_path / "seeds.csv").to_dict("records")
+    assert [json.loads(line)["second"] for line in printed] == ["run/best.pt", "run_seed1/best.pt"]
+    assert itself["mean_spearman"] == pytest.approx(1.0) and itself["ranks"] == "symmetry-averaged"
+    assert itself["n_structures"] + itself["n_undefined"] == 20
+    assert -1 <= seed1["mean_spearman"] < 0.999 and seed1["n_structures"] + seed1["n_undefined"] == 20
 
 
 def test_train_evaluate_on_a_labelled_crystal_dataset(tmp_path):
