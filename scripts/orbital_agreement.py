@@ -113,14 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         predictor = Predictor.load(name, device="cpu")
         level, card = predictor.target.name.removesuffix("_ev"), predictor.card
         print(f"## {name} (test MAE {1000 * card['test_mae']:.1f} meV{', preliminary' if card['preliminary'] else ''})\n")
-        print(f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | heavy atoms only | "
-              "top-3 overlap | random |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        rhos, heavy_rhos, overlaps, outside, uniform = [], [], [], [], []
+        table = [f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | heavy atoms only | "
+                 "top-3 overlap | random |", "|---|---:|---:|---:|---:|---:|---:|"]
+        rhos, heavy_rhos, overlaps, outside, uniform, unreadable = [], [], [], [], [], []
         for (title, structure, reference), average in zip(sample, averages):
             try:
                 prediction = predictor.predict(structure)
             except StructureError:  # e.g. a QM9 molecule for a fullerene model
+                unreadable.append(title)
                 continue
             if prediction.warnings:  # out of the model's domain (a fullerene for a QM9 model)
                 outside.append(title)
@@ -138,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             rhos.append(rho)
             heavy_rhos.append(heavy_rho)
             overlaps.append((overlap, random_overlap))
-            print(f"| {title} | {structure.n_atoms} | {rho:.2f} | {random_rho:.2f} | {heavy_rho:.2f} | {overlap:.2f} | "
-                  f"{random_overlap:.2f} |")
+            table.append(f"| {title} | {structure.n_atoms} | {rho:.2f} | {random_rho:.2f} | {heavy_rho:.2f} | "
+                         f"{overlap:.2f} | {random_overlap:.2f} |")
         if rhos:
+            print("\n".join(table))
             top, random_top = np.mean(overlaps, axis=0)
             mean, sem, n = finite_mean_sem(rhos)
             summary.append({"model": name, "model_epochs": card.get("epochs"), "level": level, "sample": what,
@@ -154,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Not scored, every atom symmetry-equivalent (no ranking to compare): {', '.join(uniform)}.\n")
         if outside:
             print(f"Left out as outside this model's domain: {', '.join(outside)}.\n")
+        if unreadable and not rhos:
+            print(f"None of the {len(unreadable)} molecules can be predicted by this model (its elements or "
+                  f"structure type differ).\n")
+        elif unreadable:
+            print(f"Not predictable by this model: {', '.join(unreadable)}.\n")
     if args.summary:
         import pandas as pd
 

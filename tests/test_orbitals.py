@@ -337,6 +337,9 @@ def test_orbital_agreement_script_on_a_qm9_sample_in_a_cheap_basis(capsys, tmp_p
     section = text.split("## qm9_homo")[1].split("## ")[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| molecule")]
     assert len(rows) == 2 and all(-1 <= float(row.split("|")[3]) <= 1 for row in rows)
+    cage_model = text.split("## fullerene_homo")[1].split("## ")[0]  # cannot read QM9 molecules: no empty table
+    assert "| molecule" not in cage_model and "None of the 2 molecules can be predicted" in cage_model
+    assert "fullerene_homo" not in summary.index
     cached = sorted(p.name for p in (tmp_path / "orbitals").iterdir())
     assert len(cached) == 2
     assert script.main(args) == 0 and capsys.readouterr().out == text  # same table from the cache
