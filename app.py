@@ -42,16 +42,20 @@ def open_gallery_example(key: str) -> None:
     st.switch_page(pages[0])
 
 
-def homo_agreement() -> str:
-    """How far the HOMO model's GA follows the B3LYP HOMO, from the committed QM9-sample summary."""
+def orbital_agreement() -> str:
+    """How far the HOMO (and LUMO) model's GA follows its B3LYP orbital, from the committed QM9-sample summary."""
     from scann_core import app_support as sup
 
     row = sup.orbital_agreement_row("qm9_homo")
     if row is None:
         return "How far it follows where the B3LYP HOMO sits is measured in docs/ORBITAL_AGREEMENT_QM9.md."
-    return (f"For the HOMO model it follows where the B3LYP HOMO sits only moderately: on {int(row['molecules'])} "
+    text = (f"For the HOMO model it follows where the B3LYP HOMO sits only moderately: on {int(row['molecules'])} "
             "random QM9 test molecules the rank correlation between an atom's GA and its share of the HOMO "
             f"averages {row['mean_spearman']:.2f} (1 would be the same order, 0 no relation).")
+    lumo = sup.orbital_agreement_row("qm9_lumo")
+    if lumo is not None:
+        text += f" For the LUMO model and the B3LYP LUMO the same number is {lumo['mean_spearman']:.2f}."
+    return text
 
 
 def home() -> None:
@@ -76,7 +80,7 @@ material as a weighted sum of these local vectors. The weights are the **global 
   largest GA is at most about e^√2 ≈ **4.1×** the smallest. A 2× difference is therefore a
   strong signal, not a weak one.
 
-GA is the model's own weighting, not a physical observable. """ + homo_agreement() + """ Check it
+GA is the model's own weighting, not a physical observable. """ + orbital_agreement() + """ Check it
 against the reference beside it before reading chemistry into it.
 """
     )

@@ -154,6 +154,10 @@ with ga_col:
 reference, level = None, "homo"
 if ref_col is not None:
     with ref_col:
+        follows = sup.reference_kind_for(result.card.get("target", "")) if result is not None else None
+        if follows and st.session_state.get(f"{P}_ref_follows") != prop:  # a new property: its own orbital first
+            st.session_state[f"{P}_ref_kind"] = follows
+        st.session_state[f"{P}_ref_follows"] = prop
         kind_label = st.radio("**Reference** (B3LYP)", list(sup.REFERENCE_KINDS), key=f"{P}_ref_kind",
                               horizontal=True)
         kind = sup.REFERENCE_KINDS[kind_label]

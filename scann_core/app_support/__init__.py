@@ -52,6 +52,7 @@ from .reference_view import (
     orbital_agreement_row,
     reference_comparison,
     reference_jobs,
+    reference_kind_for,
     reference_status,
     reference_summary,
     symmetry_classes,

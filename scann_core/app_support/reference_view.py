@@ -27,6 +27,13 @@ FULLERENE_KEYS = ("C60", "C70", "C72")
 ORBITAL_AGREEMENT_SUMMARY = "orbital_agreement_qm9.csv"  # in assets/data, from scripts/orbital_agreement.py --summary
 
 
+def reference_kind_for(target: str) -> str | None:
+    """The reference label that shows the orbital a model predicts (``'lumo_ev'`` -> ``'LUMO'``), or
+    ``None`` for a target that is no frontier orbital (gap, alpha, formation energy)."""
+    level = target.removesuffix("_ev")
+    return next((label for label, kind in REFERENCE_KINDS.items() if kind == level and kind != "deformation"), None)
+
+
 def add_reference_columns(df: "pd.DataFrame", reference: Any) -> "pd.DataFrame":
     """The per-atom table with ``HOMO weight`` and ``LUMO weight`` columns from an orbital reference."""
     df = df.copy()

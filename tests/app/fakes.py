@@ -58,7 +58,7 @@ class FakePredictor:
     device = "cpu"
 
     def __init__(self, name: str) -> None:
-        self.card = {"name": name, "target": "homo", "unit": "eV", "level_of_theory": "B3LYP/6-31G(2df,p)",
+        self.card = {"name": name, "target": "lumo" if "lumo" in name else "homo", "unit": "eV", "level_of_theory": "B3LYP/6-31G(2df,p)",
                      "preliminary": True, "elements": [1, 6, 7, 8, 9, 11, 17], "max_train_atoms": 29,
                      "ga_mode": "paper", "ga_normalize": True, "test_mae": 0.1,
                      "kind": "crystal" if "crystal" in name else "molecule"}

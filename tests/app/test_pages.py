@@ -50,6 +50,8 @@ def test_home_explains_ga(fake_backend):
     row = sup.orbital_agreement_row("qm9_homo")  # the committed QM9-sample summary
     assert f"on {int(row['molecules'])} random QM9 test molecules" in text
     assert f"averages {row['mean_spearman']:.2f} (1 would be the same order" in text
+    lumo = sup.orbital_agreement_row("qm9_lumo")
+    assert f"For the LUMO model and the B3LYP LUMO the same number is {lumo['mean_spearman']:.2f}." in text
 
 
 def test_home_links_every_page(fake_backend):
@@ -108,6 +110,20 @@ def test_gallery_molecule_shows_prediction_and_ga(fake_backend):
     html = _viewer_html(at)
     assert '"O 1 | GA = ' in html and "addModel" in html and "setHoverable" in html
     assert len(at.get("download_button")) == 2
+
+
+def test_choosing_lumo_shows_the_lumo_reference_until_the_user_picks_another(fake_backend):
+    at = _explore()
+    assert at.radio(key="explore_ref_kind").value == "HOMO"
+    at.selectbox(key="explore_property").select("LUMO").run()
+    _no_exception(at)
+    assert at.metric[0].label == "Predicted LUMO" and at.radio(key="explore_ref_kind").value == "LUMO"
+    at.radio(key="explore_ref_kind").set_value("Deformation density").run()
+    at.selectbox(key="explore_gallery").select("Water").run()  # a new molecule keeps the user's choice
+    assert at.radio(key="explore_ref_kind").value == "Deformation density"
+    at.selectbox(key="explore_property").select("HOMO").run()
+    _no_exception(at)
+    assert at.radio(key="explore_ref_kind").value == "HOMO"
 
 
 def test_scale_ratio_and_n_times(fake_backend):

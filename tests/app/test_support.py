@@ -51,6 +51,12 @@ def test_model_options_labels():
     assert list(opts.values())[:2] == ["qm9_homo", "qm9_lumo"]
 
 
+def test_reference_kind_follows_the_predicted_orbital():
+    assert sup.reference_kind_for("homo") == "HOMO" and sup.reference_kind_for("lumo_ev") == "LUMO"
+    assert sup.reference_kind_for("gap") is None and sup.reference_kind_for("formation_energy_per_atom") is None
+    assert sup.reference_kind_for("deformation") is None  # not an orbital a model predicts
+
+
 def test_missing_qm9_properties_in_the_issue_order():
     assert sup.missing_qm9_properties(["qm9_homo", "fullerene_lumo", "smfe12_ef"]) == [
         "LUMO", "HOMO-LUMO gap", "alpha (isotropic polarisability)", "Cv (heat capacity at 298 K)"]
