@@ -129,12 +129,14 @@ def _ga_seeds(args) -> None:
                              f"{reference.target.name} on {reference.dataset}: their GA cannot be compared.")
     structures, ga_reference = test_set_ga(reference, limit=args.limit)
     classes = None if args.raw_ranks else [symmetry_classes(structure) for structure in structures]
+    atoms = [structure.numbers > 1 for structure in structures] if args.heavy_atoms else None
     rows = []
     for name, other in zip(args.others, others):
         _, ga_other = test_set_ga(other, limit=args.limit)
         rows.append({"first": args.first, "second": name,
                      "target": reference.target.name, "ranks": "raw" if args.raw_ranks else "symmetry-averaged",
-                     **seed_agreement_summary(seed_agreement(ga_reference, ga_other, classes))})
+                     "atoms": "heavy" if args.heavy_atoms else "all",
+                     **seed_agreement_summary(seed_agreement(ga_reference, ga_other, classes, atoms))})
         print(json.dumps(rows[-1]), flush=True)
     if args.out:
         pd.DataFrame(rows).to_csv(args.out, index=False, float_format="%.4g")
@@ -190,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("others", nargs="+", help="the same target trained from another seed, or other checkpoints")
     seeds.add_argument("--limit", type=int, help="only the first N test structures")
     seeds.add_argument("--out", help="CSV file, one row per compared model")
+    seeds.add_argument("--heavy-atoms", action="store_true",
+                       help="rank the heavy atoms only (is the agreement more than telling H from the rest?)")
     seeds.add_argument("--raw-ranks", action="store_true",
                        help="rank raw GA instead of averaging over symmetry-equivalent atoms first")
     seeds.add_argument("--device")

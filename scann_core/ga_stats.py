@@ -82,16 +82,25 @@ def qm9_test_rows(predictor, *, limit: int | None = None):
 
 
 def seed_agreement(ga_a: Sequence[np.ndarray], ga_b: Sequence[np.ndarray],
-                   classes: Sequence[Sequence[np.ndarray] | None] | None = None) -> np.ndarray:
+                   classes: Sequence[Sequence[np.ndarray] | None] | None = None,
+                   atoms: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """(n_structures,) Spearman correlation between two models' GA on each structure (nan where
     either GA is constant, e.g. a structure whose atoms are all symmetry-equivalent). With ``classes``
     (per structure, :func:`scann_core.symmetry.symmetry_classes`) both GA are averaged over each class
-    of equivalent atoms first, as the attribution report does."""
+    of equivalent atoms first, as the attribution report does. With ``atoms`` (per structure, an
+    (n_atoms,) boolean mask, e.g. the heavy atoms) only those atoms are ranked, after the class
+    averaging; nan where fewer than three are left."""
     if len(ga_a) != len(ga_b):
         raise ValueError(f"{len(ga_a)} GA arrays against {len(ga_b)}.")
     classes = [None] * len(ga_a) if classes is None else classes
-    return np.array([spearman(*((a, b) if c is None else (class_means(a, c), class_means(b, c))))
-                     for a, b, c in zip(ga_a, ga_b, classes)])
+    atoms = [None] * len(ga_a) if atoms is None else atoms
+    rho = []
+    for a, b, c, keep in zip(ga_a, ga_b, classes, atoms):
+        a, b = (a, b) if c is None else (class_means(a, c), class_means(b, c))
+        if keep is not None:
+            a, b = np.asarray(a)[keep], np.asarray(b)[keep]
+        rho.append(spearman(a, b) if len(a) >= 3 else np.nan)
+    return np.array(rho)
 
 
 def seed_agreement_summary(rho: np.ndarray) -> dict[str, float]:

@@ -55,6 +55,10 @@ def test_train_evaluate_predict(tmp_path):
     assert itself["mean_spearman"] == pytest.approx(1.0) and itself["ranks"] == "symmetry-averaged"
     assert itself["n_structures"] + itself["n_undefined"] == 20
     assert -1 <= seed1["mean_spearman"] < 0.999 and seed1["n_structures"] + seed1["n_undefined"] == 20
+    heavy = json.loads(scann("ga-seeds", "run/best.pt", "run_seed1/best.pt", "--limit", "20", "--heavy-atoms",
+                             cwd=tmp_path).stdout)
+    assert heavy["atoms"] == "heavy" and seed1["atoms"] == "all" and heavy["mean_spearman"] != seed1["mean_spearman"]
+    assert heavy["n_undefined"] >= seed1["n_undefined"]  # molecules with fewer than 3 heavy atoms drop out
 
 
 def test_train_evaluate_on_a_labelled_crystal_dataset(tmp_path):

@@ -49,3 +49,8 @@ def test_seed_agreement_per_structure():
     assert seed_agreement(*swapped)[0] == pytest.approx(0.5)
     assert seed_agreement(*swapped, [[np.array([0, 1]), np.array([2])]])[0] == pytest.approx(1.0)
     assert seed_agreement(*swapped, [None])[0] == pytest.approx(0.5)  # symmetry unknown: raw
+    # only the atoms asked for: the hydrogens (atoms 1 and 3) disagree, the heavy atoms agree
+    ga_a, ga_b = [np.array([0.4, 0.1, 0.3, 0.05, 0.15])], [np.array([0.3, 0.02, 0.25, 0.3, 0.13])]
+    heavy = [np.array([True, False, True, False, True])]
+    assert seed_agreement(ga_a, ga_b)[0] < 0.9 and seed_agreement(ga_a, ga_b, atoms=heavy)[0] == pytest.approx(1.0)
+    assert np.isnan(seed_agreement(ga_a, ga_b, atoms=[np.array([True, True, False, False, False])])[0])
