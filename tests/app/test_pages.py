@@ -72,7 +72,8 @@ def test_home_navigates_to_explore(fake_backend):
 
 
 def test_home_example_opens_thymine_with_its_prediction():
-    """Real gallery and shipped model: one click from home gives thymine's GA map and reference."""
+    """Real gallery and shipped models: one click from home gives thymine's GA map beside its HOMO, and
+    choosing the LUMO property puts the LUMO model's GA beside the DFT LUMO."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     _no_exception(at)
     at.button(key="home_example").click().run()
@@ -85,6 +86,13 @@ def test_home_example_opens_thymine_with_its_prediction():
     missing = sup.missing_qm9_properties(sup.list_models()[0])
     not_shipped = [c.value for c in at.sidebar.caption if c.value.startswith("Not shipped yet")]
     assert len(not_shipped) == (1 if missing else 0) and all(label in not_shipped[0] for label in missing)
+    assert "Spearman rho (GA vs HOMO weight) = **" in text  # thymine's shipped B3LYP reference beside GA
+    # the third click: the LUMO model's GA beside the DFT LUMO
+    at.selectbox(key="explore_property").select("LUMO").run()
+    _no_exception(at)
+    assert at.metric[0].label == "Predicted LUMO" and at.radio(key="explore_ref_kind").value == "LUMO"
+    text = _text(at)
+    assert "`qm9_lumo`" in text and "Spearman rho (GA vs LUMO weight) = **" in text
 
 
 # ----------------------------------------------------------------------------- explore: happy path
