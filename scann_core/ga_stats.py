@@ -13,31 +13,13 @@ from typing import Sequence
 
 import numpy as np
 
+from .chem_roles import carbon_hybridisation
 from .ranks import spearman
 from .symmetry import class_means
 from .structure import Structure
 
-__all__ = ["carbon_hybridisation", "atom_ga_rows", "test_set_ga", "qm9_test_rows", "ga_summary", "plot_ga_summary",
+__all__ = ["atom_ga_rows", "test_set_ga", "qm9_test_rows", "ga_summary", "plot_ga_summary",
            "seed_agreement", "seed_agreement_summary"]
-
-HYBRIDISATION_BY_DEGREE = {4: "sp3", 3: "sp2"}
-
-
-def carbon_hybridisation(structure: Structure) -> list[str]:
-    """Per atom: 'sp', 'sp2' or 'sp3' for carbon, '' for other elements."""
-    from rdkit import Chem
-    from rdkit.Chem import rdDetermineBonds
-
-    mol = Chem.RWMol()
-    conformer = Chem.Conformer(structure.n_atoms)
-    for k, (z, position) in enumerate(zip(structure.numbers, structure.positions)):
-        mol.AddAtom(Chem.Atom(int(z)))
-        conformer.SetAtomPosition(k, [float(c) for c in position])
-    mol.AddConformer(conformer)
-    rdDetermineBonds.DetermineConnectivity(mol)
-    return [HYBRIDISATION_BY_DEGREE.get(atom.GetDegree(), "sp") if atom.GetAtomicNum() == 6 else ""
-            for atom in mol.GetAtoms()]
-
 
 def atom_ga_rows(structures: Sequence[Structure], ga: Sequence[np.ndarray], model: str):
     """One row per atom: model, molecule, element, hybridisation ('' unless carbon), N x GA."""

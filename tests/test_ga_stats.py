@@ -1,25 +1,12 @@
-"""GA statistics: carbon hybridisation from connectivity and the per-group summary."""
+"""GA statistics: the per-group summary and the agreement between two models."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scann_core.ga_stats import (atom_ga_rows, carbon_hybridisation, ga_summary, seed_agreement,
-                                  seed_agreement_summary)
+from scann_core.ga_stats import atom_ga_rows, ga_summary, seed_agreement, seed_agreement_summary
 from scann_core.structure import Structure
-
-
-def test_carbon_hybridisation_of_small_molecules():
-    ethane = Structure([6, 6, 1, 1, 1, 1, 1, 1],
-                       [[0, 0, 0.765], [0, 0, -0.765], [1.02, 0, 1.16], [-0.51, 0.88, 1.16], [-0.51, -0.88, 1.16],
-                        [-1.02, 0, -1.16], [0.51, -0.88, -1.16], [0.51, 0.88, -1.16]], name="ethane")
-    ethylene = Structure([6, 6, 1, 1, 1, 1], [[0, 0, 0.665], [0, 0, -0.665], [0, 0.92, 1.23], [0, -0.92, 1.23],
-                                              [0, 0.92, -1.23], [0, -0.92, -1.23]], name="ethylene")
-    hcn = Structure([1, 6, 7], [[0, 0, -1.066], [0, 0, 0], [0, 0, 1.156]], name="HCN")
-    assert carbon_hybridisation(ethane) == ["sp3", "sp3"] + [""] * 6
-    assert carbon_hybridisation(ethylene) == ["sp2", "sp2"] + [""] * 4
-    assert carbon_hybridisation(hcn) == ["", "sp", ""]
 
 
 def test_summary_groups_elements_and_carbon_types():
