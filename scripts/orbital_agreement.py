@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="basis of the QM9 sample's references (docs/ORBITAL_BASIS.md: how much a cheaper one moves "
                              "the weights)")
     parser.add_argument("--threads", type=int, default=None, help="PySCF threads (default: all)")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="model names or checkpoint paths (default: every shipped HOMO or LUMO model)")
     parser.add_argument("--summary", default=None,
                         help="also write one CSV row per model (the Explore page reads assets/data/"
                              "orbital_agreement_qm9.csv to put a molecule's numbers in context)")
@@ -109,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
           f"`scripts/orbital_agreement.py --sample {args.sample}"
           f"{f' --n {args.n} --seed {args.seed} --basis {args.basis}' if args.sample == 'qm9' else ''}`.\n")
     summary = []
-    for name in orbital_models():
+    for name in args.models or orbital_models():
         predictor = Predictor.load(name, device="cpu")
         level, card = predictor.target.name.removesuffix("_ev"), predictor.card
-        print(f"## {name} (test MAE {1000 * card['test_mae']:.1f} meV{', preliminary' if card['preliminary'] else ''})\n")
+        mae = f"test MAE {1000 * card['test_mae']:.1f} meV" if card.get("test_mae") else "test MAE not recorded"
+        print(f"## {name} ({mae}{', preliminary' if card.get('preliminary') else ''})\n")
         table = [f"| molecule | atoms | Spearman GA vs {level.upper()} weight | random | heavy atoms only | "
                  "top-3 overlap | random |", "|---|---:|---:|---:|---:|---:|---:|"]
         rhos, heavy_rhos, overlaps, outside, uniform, unreadable = [], [], [], [], [], []

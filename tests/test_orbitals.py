@@ -343,4 +343,6 @@ def test_orbital_agreement_script_on_a_qm9_sample_in_a_cheap_basis(capsys, tmp_p
     cached = sorted(p.name for p in (tmp_path / "orbitals").iterdir())
     assert len(cached) == 2
     assert script.main(args) == 0 and capsys.readouterr().out == text  # same table from the cache
+    assert script.main([*args, "--models", "qm9_homo"]) == 0  # one model asked for: only its section
+    assert capsys.readouterr().out.count("\n## ") == 1
     assert sorted(p.name for p in (tmp_path / "orbitals").iterdir()) == cached
