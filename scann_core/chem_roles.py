@@ -43,6 +43,7 @@ def atom_roles(structure: Structure) -> list[str]:
     z = structure.numbers
     hybrid = carbon_hybridisation(structure, neighbours)
     carbonyl_o = {i for i, bonded in enumerate(neighbours) if z[i] == 8 and len(bonded) == 1 and z[bonded[0]] == 6}
+    carbonyl_c = {neighbours[i][0] for i in carbonyl_o}
 
     def role(i: int) -> str:
         bonded = neighbours[i]
@@ -54,11 +55,11 @@ def atom_roles(structure: Structure) -> list[str]:
             return "hydroxyl O" if any(z[j] == 1 for j in bonded) else "O"
         if z[i] != 6:
             return structure.symbols[i]
-        if carbonyl_o & set(bonded):
+        if i in carbonyl_c:
             return "carbonyl C"
         if hybrid[i] == "sp3":
             return "methyl C" if sum(z[j] == 1 for j in bonded) == 3 else "sp3 C"
-        if hybrid[i] == "sp2" and any(hybrid[j] == "sp2" and not carbonyl_o & set(neighbours[j]) for j in bonded):
+        if hybrid[i] == "sp2" and any(hybrid[j] == "sp2" and j not in carbonyl_c for j in bonded):
             return "C=C"
         return f"{hybrid[i]} C"
 
