@@ -46,11 +46,11 @@ def lumo_claims(tables: dict, ga: dict, roles: dict, spreads: dict) -> list[str]
     """The paper's LUMO-model claims, each with the numbers it rests on."""
     lines = []
     acrylate = tables["methyl_acrylate"]["n_ga"]
-    roles = roles["methyl_acrylate"]
-    values = ga["methyl_acrylate"] * len(roles)
-    top = roles[int(values.argmax())]
-    heavy = [i for i, r in enumerate(roles) if r != "H"]
-    lowest_heavy = roles[min(heavy, key=lambda i: values[i])]
+    acrylate_roles = roles["methyl_acrylate"]
+    values = ga["methyl_acrylate"] * len(acrylate_roles)
+    top = acrylate_roles[int(values.argmax())]
+    heavy = [i for i, r in enumerate(acrylate_roles) if r != "H"]
+    lowest_heavy = acrylate_roles[min(heavy, key=lambda i: values[i])]
     lines.append(f"- Methyl acrylate, highest GA on the carbonyl O: {verdict(top == 'carbonyl O')} (highest: "
                  f"{top}, N x GA {values.max():.2f}; carbonyl O {acrylate['carbonyl O']:.2f}).")
     lines.append(f"- Methyl acrylate, lowest GA (heavy atoms) on the methyl C: {verdict(lowest_heavy == 'methyl C')} "
