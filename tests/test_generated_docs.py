@@ -56,7 +56,19 @@ def test_committed_blocks_are_well_formed(path):
     """Every block in the docs can be spliced: one opening and one closing marker, in order, and
     putting its own content back changes nothing."""
     text = path.read_text()
-    for name in re.findall(r"<!-- generated: (\S+) -->", text):
+    for name in re.findall(r"^<!-- generated: (\S+) -->$", text, flags=re.MULTILINE):
         begin, end = splice_generated.markers(name)
         content = text.split(begin + "\n", 1)[1].split("\n" + end, 1)[0]
         assert splice_generated.splice(text, name, content) == text
+
+
+@pytest.mark.parametrize("document, name", [
+    ("ORBITAL_AGREEMENT_QM9.md", "orbital_agreement_qm9"),
+    *[("ATTRIBUTION.md", f"attribution_{model}_{kind}") for model in ("qm9_homo", "qm9_lumo")
+      for kind in ("held_out", "gallery")],
+])
+def test_the_blocks_refresh_orbital_model_writes_exist(document, name):
+    """scripts/refresh_orbital_model.sh splices into these blocks; each must be there exactly once."""
+    text = (DOCS / document).read_text()
+    for marker in splice_generated.markers(name):
+        assert text.count(marker) == 1
