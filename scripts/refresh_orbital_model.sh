@@ -6,7 +6,7 @@
 #
 # Run from the repository root with the virtual environment active and the machine otherwise idle
 # (about 10 min on 2 cores; the first run on a machine also computes 30 B3LYP/6-31G references,
-# about 15 min, cached under ~/.cache/scann/orbitals). It rewrites in place:
+# about 8 more min, cached under ~/.cache/scann/orbitals). It rewrites in place:
 #   docs/ga_stats.csv and .png                (scann ga-stats, every shipped QM9 model)
 #   docs/ORBITAL_AGREEMENT.md                 (gallery, whole file)
 #   docs/ORBITAL_AGREEMENT_QM9.md             (30 QM9 test molecules, its generated block)

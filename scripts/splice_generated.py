@@ -11,7 +11,7 @@ prose. ``--drop-title`` removes the report's leading ``# `` title line and ``--d
 levels to every heading, for a report that becomes a sub-section. Used by
 scripts/refresh_orbital_model.sh, e.g.
 
-    python scripts/splice_generated.py docs/ATTRIBUTION.md attribution_qm9_lumo report.md --drop-title --demote 2
+    python scripts/splice_generated.py docs/ATTRIBUTION.md attribution_qm9_lumo_held_out report.md --drop-title --demote 2
 """
 from __future__ import annotations
 
