@@ -72,7 +72,7 @@ with st.sidebar:
         st.caption(f"No trained {'crystal' if structure.is_periodic else 'molecule'} model installed.")
     missing = [] if structure.is_periodic else sup.missing_qm9_properties(names)
     if missing:
-        st.caption(f"Not shipped yet for QM9 molecules: {', '.join(missing)} (still training; docs/MODELS.md).")
+        st.caption(f"Not shipped yet for QM9 molecules: {', '.join(missing)} (queued for training; docs/MODELS.md).")
 
 result, error = (None, None)
 if prop is None:
