@@ -29,6 +29,12 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 seed_model=scann_core/pretrained/seeds/${model}_seed1.pt
 log() { echo "$(date -u +%T) $*" >&2; }
 
+# Fail now, not after ten minutes of work: the command and every checkpoint must be there.
+command -v scann > /dev/null || { echo "scann not found: activate the virtual environment first" >&2; exit 2; }
+for checkpoint in "$@"; do
+    [ -f "$checkpoint" ] || { echo "no such checkpoint: $checkpoint" >&2; exit 2; }
+done
+
 git show "HEAD:scann_core/pretrained/$model.pt" > "$out/previous.pt"
 
 log "GA statistics"

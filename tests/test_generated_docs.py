@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,18 @@ def test_the_blocks_refresh_orbital_model_writes_exist(document, name):
     text = (DOCS / document).read_text()
     for marker in splice_generated.markers(name):
         assert text.count(marker) == 1
+
+
+def test_refresh_orbital_model_stops_at_once_on_a_missing_checkpoint(tmp_path):
+    """The script checks its checkpoints before any work. It runs in an empty folder with a no-op
+    `scann`, so had it gone on it would have failed on `git show` instead, without touching the docs."""
+    script = DOCS.parent / "scripts" / "refresh_orbital_model.sh"
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "scann").write_text("#!/bin/sh\nexit 0\n")
+    (fake_bin / "scann").chmod(0o755)
+    env = {"PATH": f"{fake_bin}:/usr/bin:/bin", "REFRESH_OUT": str(tmp_path / "out")}
+    run = subprocess.run(["sh", str(script), "qm9_lumo", str(tmp_path / "missing.pt")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert run.returncode == 2
+    assert f"no such checkpoint: {tmp_path / 'missing.pt'}" in run.stderr
