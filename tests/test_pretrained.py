@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +28,27 @@ def test_card_is_complete_and_honest(name):
         "mean_predictor_test_mae"]
     assert card["preliminary"] == (not meets_floor)
     assert (PRETRAINED_DIR / f"{name}_parity.png").exists()
+
+
+def _glance_rows() -> dict[str, list[str]]:
+    """docs/MODELS.md's "At a glance" table: model name -> its cells."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "MODELS.md").read_text()
+    section = text.split("## At a glance", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| `")]
+    return {cells[0].strip("`"): cells for cells in rows}
+
+
+def test_models_md_at_a_glance_quotes_every_card():
+    rows = _glance_rows()
+    assert sorted(rows) == sorted(MODELS)
+    for name, cells in rows.items():
+        card = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())
+        epoch, mae, mean = cells[2], cells[3], cells[5]
+        assert int(epoch.split()[0]) == card["epochs"], name
+        assert float(re.match(r"[\d.]+", mae).group()) == round(1000 * card["test_mae"], 1), name
+        assert float(re.match(r"[\d.]+", mean).group()) == round(1000 * card["mean_predictor_test_mae"], 1), name
+        assert (cells[6] == "preliminary") == card["preliminary"], name
 
 
 @pytest.mark.parametrize("name", MODELS)
