@@ -17,9 +17,13 @@ def test_models_are_shipped():
     assert MODELS, "no model in scann_core/pretrained"
 
 
+def _card(name: str) -> dict:
+    return json.loads((PRETRAINED_DIR / f"{name}.json").read_text())
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_card_is_complete_and_honest(name):
-    card = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())
+    card = _card(name)
     for key in ("dataset", "split", "level_of_theory", "epochs", "train_hours", "cpu", "val_mae", "test_mae",
                 "mean_predictor_test_mae", "paper_scann_plus_mae", "code_version", "preliminary"):
         assert key in card, key
@@ -43,7 +47,7 @@ def test_models_md_at_a_glance_quotes_every_card():
     rows = _glance_rows()
     assert sorted(rows) == sorted(MODELS)
     for name, cells in rows.items():
-        card = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())
+        card = _card(name)
         scale = 1000 if card["unit"].startswith("eV") else 1  # energies are quoted in meV
         epoch, mae, mean = cells[2], cells[3], cells[5]
         assert int(epoch.split()[0]) == card["epochs"], name
