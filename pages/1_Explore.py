@@ -98,6 +98,8 @@ if result is not None:
             + (f" · test MAE {mae:.3g} {card.get('unit', '')}" if mae is not None else ""))
     for message in result.warnings:
         st.warning(message)
+    if card.get("target") in ("homo", "lumo", "gap") and (gap_sentence := sup.orbital_gap_sentence(names, structure)):
+        st.caption(gap_sentence)
     ga = result.ga
 else:
     ga = np.full(structure.n_atoms, np.nan)

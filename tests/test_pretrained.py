@@ -106,13 +106,15 @@ def test_a_crystal_gets_a_message_not_a_number():
         Predictor.load("qm9_homo", device="cpu").predict(diamond)
 
 
-def test_gap_baseline_script_subtracts_the_orbital_models():
+def test_gap_baseline_script_subtracts_the_orbital_models(tmp_path):
     """scripts/gap_from_orbital_models.py: LUMO minus HOMO predicts QM9's gap far better than the mean."""
     root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "gap.json"
     result = subprocess.run([sys.executable, str(root / "scripts" / "gap_from_orbital_models.py"), "--limit", "200",
-                             "--device", "cpu"], cwd=root, check=True, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+                             "--device", "cpu", "--out", str(out)], cwd=root, check=True, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(root)})
     report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert json.loads(out.read_text()) == report
     assert report["n"] == 200 and report["unit"] == "eV"
     # Each orbital model is within ~0.04 eV; a wrong sign or a unit slip would be off by volts.
     assert report["mae_lumo_minus_homo"] < 0.1 < report["mae_training_mean"]

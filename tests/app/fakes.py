@@ -18,6 +18,7 @@ APP = ROOT / "app.py"
 EXPLORE = ROOT / "pages" / "1_Explore.py"
 
 FAKE_VALUE = -6.2345  # eV, what the fake HOMO model always predicts
+FAKE_LUMO_VALUE = -0.4321  # eV, what the fake LUMO model always predicts
 FAKE_WARNING = "this is a fake out-of-domain warning for the test."
 
 METHANE = Structure([6, 1, 1, 1, 1], [[0, 0, 0], [0.63, 0.63, 0.63], [-0.63, -0.63, 0.63],
@@ -72,7 +73,8 @@ class FakePredictor:
         if unknown:
             raise StructureError(f"{structure.name}: element(s) Z={unknown[0]} were not in this model's training data.")
         warnings = [FAKE_WARNING] if structure.is_periodic else []
-        return types.SimpleNamespace(value=FAKE_VALUE, unit="eV", ga=fake_ga(structure), warnings=warnings)
+        value = FAKE_LUMO_VALUE if self.card["target"] == "lumo" else FAKE_VALUE
+        return types.SimpleNamespace(value=value, unit="eV", ga=fake_ga(structure), warnings=warnings)
 
 
 def fake_gallery_module() -> types.ModuleType:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from scann_core import app_support as sup
 
-from .fakes import APP, EXPLORE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
+from .fakes import APP, EXPLORE, FAKE_LUMO_VALUE, FAKE_VALUE, FAKE_WARNING, METHANE, NACL_CIF, WATER, fake_ga
 
 TIMEOUT = 60
 
@@ -134,6 +134,23 @@ def test_choosing_lumo_shows_the_lumo_reference_until_the_user_picks_another(fak
     assert at.radio(key="explore_ref_kind").value == "HOMO"
 
 
+def test_orbital_models_also_give_the_gap_with_its_test_error(fake_backend):
+    import json
+
+    from scann_core.app_support.session import GAP_BASELINE
+    from scann_core.paths import ASSETS
+
+    at = _explore()
+    at.selectbox(key="explore_gallery").select("Water").run()
+    _no_exception(at)
+    gap = f"**{FAKE_LUMO_VALUE - FAKE_VALUE:.4g} eV**"
+    mae = json.loads((ASSETS / "data" / GAP_BASELINE).read_text())["mae_lumo_minus_homo"]
+    captions = [c.value for c in at.caption if "HOMO-LUMO gap from the LUMO and HOMO models" in c.value]
+    assert len(captions) == 1 and gap in captions[0] and f"off by {1000 * mae:.0f} meV" in captions[0]
+    at.selectbox(key="explore_property").select("LUMO").run()  # the same number whichever orbital is shown
+    assert any(gap in c.value for c in at.caption)
+
+
 def test_scale_ratio_and_n_times(fake_backend):
     at = _explore()
     at.radio(key="explore_scale").set_value("N × GA (mean 1)").run()
@@ -189,6 +206,7 @@ def test_crystal_upload_shows_unit_cell_and_warning(fake_backend):
     assert at.subheader[0].value.startswith("ClNa")
     assert any(FAKE_WARNING in w.value for w in at.warning)
     assert at.selectbox(key="explore_property").options == ["fake_crystal"]  # crystal models only
+    assert not any("HOMO-LUMO gap from" in c.value for c in at.caption)  # QM9 orbital models: molecules only
     html = _viewer_html(at)
     assert "addUnitCell" in html and '"doAssembly": false' in html
     at.selectbox(key="explore_supercell").select("2×2×2").run()
