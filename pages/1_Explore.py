@@ -92,10 +92,11 @@ if result is not None:
         if card.get("preliminary"):
             st.badge("preliminary model", icon=":material/warning:", color="orange")
         mae = card.get("test_mae")
+        unit, factor = sup.display_unit(card)
         st.markdown(
             f"**Model** `{card.get('name', result.model_name)}` on **{sup.device_label(result.device)}**  \n"
             f"**Training labels** {card.get('level_of_theory', 'unknown')}"
-            + (f" · test MAE {mae:.3g} {card.get('unit', '')}" if mae is not None else ""))
+            + (f" · test MAE {sup.format_number(mae * factor)} {unit}" if mae is not None else ""))
     for message in result.warnings:
         st.warning(message)
     if card.get("target") in ("homo", "lumo", "gap") and (gap_sentence := sup.orbital_gap_sentence(names, structure)):

@@ -71,6 +71,15 @@ def missing_qm9_properties(names: Sequence[str]) -> list[str]:
     return [PROPERTY_LABELS[t] for t in ("homo", "lumo", "gap", "alpha", "cv") if f"qm9_{t}" not in names]
 
 
+def property_rank(name: str) -> int:
+    """Position of a model name's property in :data:`PROPERTY_LABELS` (HOMO first, then LUMO, gap,
+    alpha, Cv, ...), from its first ``_``/``-`` separated word that is a property; names without one last."""
+    import re
+
+    order = list(PROPERTY_LABELS)
+    return next((order.index(w) for w in re.split(r"[_\-]", str(name).lower()) if w in PROPERTY_LABELS), len(order))
+
+
 def model_options(names: Sequence[str]) -> dict[str, str]:
     """Map UI property labels to model names, in the order of ``names``.
 
@@ -173,10 +182,17 @@ def display_unit(card: dict) -> tuple[str, float]:
 
 
 def format_number(value: float | None, digits: int = 1) -> str:
-    """``157.387 -> '157.4'``; None or NaN -> ``'n/a'``."""
+    """``digits`` decimals, more where needed for three significant figures (without trailing zeros):
+    ``157.387 -> '157.4'``, ``0.115 -> '0.115'``, ``0.041 -> '0.041'``; None or NaN -> ``'n/a'``."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    return f"{value:.{digits}f}"
+    decimals = digits if value == 0 else max(digits, 2 - int(np.floor(np.log10(abs(value)))))
+    text = f"{value:.{decimals}f}"
+    if decimals > digits:  # keep the extra decimals only where they carry a significant figure
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(digits, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return text
 
 
 def finite_number(value: Any, factor: float = 1.0) -> float | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import streamlit as st
 
-from .formatting import try_call, user_message
+from .formatting import property_rank, try_call, user_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from scann_core.structure import Structure
@@ -62,7 +62,8 @@ def list_models() -> tuple[list[str], str | None]:
 def models_for(names: Sequence[str], structure: "Structure") -> list[str]:
     """The models of ``names`` whose card kind fits ``structure`` (molecule models for a molecule,
     crystal models for anything periodic), those trained on its structure type first (so a fullerene
-    opens the fullerene models by default) and those trained on another structure type last.
+    opens the fullerene models by default) and those trained on another structure type last; within
+    each group in property order (HOMO, LUMO, gap, alpha, Cv), so a molecule opens HOMO.
     A model that cannot be loaded is kept, so that its error shows."""
     from scann_core.structure_types import fits_structure_type
 
@@ -75,7 +76,7 @@ def models_for(names: Sequence[str], structure: "Structure") -> list[str]:
             card = {"kind": wanted}
         if card.get("kind", "molecule") == wanted:
             fits = fits_structure_type(card, structure)
-            ranked.append(({True: 0, None: 1, False: 2}[fits], order, name))
+            ranked.append(({True: 0, None: 1, False: 2}[fits], property_rank(name), order, name))
     return [name for *_, name in sorted(ranked)]
 
 

@@ -68,6 +68,16 @@ def test_display_unit_shows_energies_in_millielectronvolts_and_keeps_other_units
     assert sup.format_number(None) == "n/a" and sup.format_number(float("nan")) == "n/a"
 
 
+def test_small_errors_keep_their_significant_figures():
+    """Polarisability (0.115 bohr^3) and heat capacity (0.041 cal/mol K) must not show as 0.1 or 0."""
+    assert sup.format_number(157.387) == "157.4" and sup.format_number(32.0) == "32.0"
+    assert sup.format_number(32.0, 0) == "32" and sup.format_number(1057.6, 0) == "1058"
+    assert sup.format_number(0.115) == "0.115" and sup.format_number(0.115, 0) == "0.115"
+    assert sup.format_number(0.041) == "0.041" and sup.format_number(0.041, 0) == "0.041"
+    assert sup.format_number(1.0724) == "1.07" and sup.format_number(6.3) == "6.3"
+    assert sup.format_number(-0.0123456) == "-0.0123" and sup.format_number(0.0) == "0.0"
+
+
 def test_models_page_shows_card_badge_and_parity_plot(card_dir):
     at = AppTest.from_file(str(MODELS), default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]

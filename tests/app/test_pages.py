@@ -109,6 +109,7 @@ def test_gallery_molecule_shows_prediction_and_ga(fake_backend):
     assert metric.value == f"{FAKE_VALUE:.4g} eV"
     text = _text(at)
     assert "B3LYP/6-31G(2df,p)" in text and "CPU" in text and "qm9_homo" in text
+    assert "test MAE 100.0 meV" in text  # the card's 0.1 eV, in the unit the Models page uses
     assert "preliminary" in text  # the badge
     # per-atom table: one row per atom, GA sums to 1 and equals the model's output
     table = at.dataframe[0].value

@@ -41,6 +41,14 @@ def test_models_for_offers_models_of_the_structure_type_first(monkeypatch, benze
     assert sup.models_for(names, benzene) == ["qm9_homo", "fullerene_homo"]  # the cage model last
 
 
+def test_models_for_opens_homo_first_whatever_the_names_sort_to(monkeypatch, benzene):
+    import types
+
+    monkeypatch.setattr(sup.session, "load_predictor", lambda name: types.SimpleNamespace(card={"kind": "molecule"}))
+    names = ["qm9_alpha", "qm9_cv", "qm9_gap", "qm9_homo", "qm9_lumo", "mystery"]  # available_models() sorts by name
+    assert sup.models_for(names, benzene) == ["qm9_homo", "qm9_lumo", "qm9_gap", "qm9_alpha", "qm9_cv", "mystery"]
+
+
 def test_model_options_labels():
     opts = sup.model_options(["qm9_homo", "qm9_lumo", "scann-qm9-gap-v2", "qm9_alpha", "qm9_cv",
                               "demo_qm9_homo", "mystery"])
