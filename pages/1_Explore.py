@@ -213,6 +213,10 @@ st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
 symmetry = None if any(structure.pbc) else sup.symmetry_classes(structure, sup.structure_key(structure))
 if symmetry is not None and len(symmetry[1]) < structure.n_atoms:
     st.caption(sup.symmetry_note(ga, *symmetry))
+seed = sup.seed_check(models[prop], structure, sup.structure_key(structure), ga,
+                      symmetry[1] if symmetry is not None else None)
+if seed is not None:
+    st.caption(seed.sentence)
 
 if reference is not None:
     st.markdown(f"**GA vs B3LYP {level.upper()} weight** (Löwdin population of the level per atom, sums to 1)")
@@ -228,6 +232,8 @@ if reference is not None:
 table = sup.add_reference_columns(sup.atom_table(structure, ga, values, label), reference)
 if all(structure.pbc):
     table.insert(2, "Wyckoff", sup.site_table(structure)["Wyckoff"])
+if seed is not None:
+    table.insert(table.columns.get_loc("GA") + 1, "GA, seed 1", seed.ga)
 tab_chart, tab_table, tab_files = st.tabs(["Bar chart", "Per-atom table", "Downloads"])
 with tab_chart:
     st.plotly_chart(viz.ga_bar_figure(structure.symbols, values, value_label=label, cmap=cmap,

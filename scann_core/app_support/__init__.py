@@ -3,8 +3,9 @@
 The pages import this package as ``sup`` and see every name below. Its modules have one role each:
 :mod:`.formatting` (pure helpers: messages, labels, tables, downloads; no Streamlit),
 :mod:`.session` (session state, cached library calls, structure input, the viewer frame),
-:mod:`.model_cards` (the Models page), :mod:`.reference_view` (the B3LYP reference panel) and
-:mod:`.attribution_view` (the attention-vs-attribution page). Library modules are imported
+:mod:`.model_cards` (the Models page), :mod:`.reference_view` (the B3LYP reference panel),
+:mod:`.seed_view` (the second-seed check of a GA map) and :mod:`.attribution_view` (the
+attention-vs-attribution page). Library modules are imported
 inside functions, so the app starts (and shows a clear message) when a part of the library is missing.
 """
 from __future__ import annotations
@@ -60,6 +61,7 @@ from .reference_view import (
     top_overlap,
     typical_agreement,
 )
+from .seed_view import SeedCheck, seed_check, seed_floor, seed_model_for
 from .session import (
     PredictionResult,
     cached_prediction,
@@ -88,7 +90,8 @@ __all__ = [
     "extxyz_bytes", "file_stem", "format_number", "gallery_options", "init_state", "list_gallery", "list_models",
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
     "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "orbital_agreement_row",
-    "orbital_gap_sentence", "parse_smiles", "parse_upload",
+    "orbital_gap_sentence", "parse_smiles", "parse_upload", "SeedCheck", "seed_check", "seed_floor",
+    "seed_model_for",
     "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
     "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_caption", "symmetry_classes",
     "symmetry_note", "table_csv", "top_overlap", "try_call", "typical_agreement", "user_message", "weights_note",

@@ -152,6 +152,34 @@ def test_orbital_models_also_give_the_gap_with_its_test_error(fake_backend):
     assert any(gap in c.value for c in at.caption)
 
 
+def test_seed_check_compares_ga_with_the_second_seed(fake_backend, monkeypatch, tmp_path):
+    import sys
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "qm9_homo_seed1.pt").write_bytes(b"")  # the fake predictor never reads it
+    monkeypatch.setattr(sys.modules["scann_core.predict"], "PRETRAINED_DIR", tmp_path, raising=False)
+    at = _explore()
+    at.selectbox(key="explore_gallery").select("Water").run()
+    _no_exception(at)
+    # the fake second seed reverses GA: the O atom drops below the two (equivalent) hydrogens
+    seed = [c.value for c in at.caption if c.value.startswith("**Seed check:**")]
+    assert len(seed) == 1 and "Spearman **-1.00** (heavy atoms undefined)" in seed[0]
+    floor, heavy = sup.seed_floor("qm9_homo"), sup.seed_floor("qm9_homo", "heavy")
+    assert f"agree at {floor:.2f} on average (heavy atoms {heavy:.2f})" in seed[0]
+    table = at.dataframe[0].value
+    np.testing.assert_allclose(table["GA, seed 1"], fake_ga(WATER)[::-1])
+    at.selectbox(key="explore_property").select("LUMO").run()  # no second LUMO seed in this folder
+    assert not any(c.value.startswith("**Seed check:**") for c in at.caption)
+    assert "GA, seed 1" not in at.dataframe[0].value.columns
+
+
+def test_committed_seed_floors():
+    """docs/ga_seeds_*.csv, from `scann ga-seeds`: the numbers the seed check quotes."""
+    assert sup.seed_floor("qm9_homo") == pytest.approx(0.69, abs=0.01)
+    assert sup.seed_floor("qm9_lumo", "heavy") == pytest.approx(0.25, abs=0.01)
+    assert sup.seed_floor("smfe12_ef") is None
+
+
 def test_scale_ratio_and_n_times(fake_backend):
     at = _explore()
     at.radio(key="explore_scale").set_value("N × GA (mean 1)").run()
@@ -326,6 +354,10 @@ def test_real_backend_if_available():
     card_unit = at.metric[0].value.split()[-1]
     assert card_unit
     assert abs(at.dataframe[0].value["GA"].sum() - 1.0) < 1e-6
+    if at.selectbox(key="explore_property").value == "HOMO" and sup.seed_model_for("qm9_homo"):
+        assert any(c.value.startswith("**Seed check:**") for c in at.caption)  # the shipped second seed
+        seed_ga = at.dataframe[0].value["GA, seed 1"]
+        assert abs(seed_ga.sum() - 1.0) < 1e-6 and not np.allclose(seed_ga, at.dataframe[0].value["GA"])
 
 
 def test_tiny_real_model_end_to_end(tiny_real_model):

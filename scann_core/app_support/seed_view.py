@@ -1,0 +1,83 @@
+"""The seed check of the Explore page: how much of one molecule's GA map a second training of the
+same model (another seed, ``pretrained/seeds/<model>_seed1.pt``) shares, read against the test-set
+noise floor that ``scann ga-seeds`` committed in ``docs/ga_seeds_<model>.csv``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from .session import cached_prediction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scann_core.structure import Structure
+
+SEED_FLOORS = Path(__file__).resolve().parents[2] / "docs"  # ga_seeds_<model>.csv, from `scann ga-seeds --out`
+
+
+@dataclass(frozen=True)
+class SeedCheck:
+    """GA of the second seed on the loaded molecule and its agreement with the shown model's GA."""
+
+    seed_model: str  # checkpoint path
+    ga: np.ndarray  # (n_atoms,) the second seed's GA, sums to 1
+    spearman: float  # all atoms, after averaging over symmetry classes (nan when undefined)
+    spearman_heavy: float  # heavy atoms only (nan when fewer than three are left)
+    sentence: str  # what the page shows
+
+
+def seed_model_for(model_name: str) -> str | None:
+    """The checkpoint of ``model_name`` trained from a second seed, or None when none is shipped."""
+    try:
+        from scann_core.predict import PRETRAINED_DIR
+    except ImportError:
+        return None
+    path = Path(PRETRAINED_DIR) / "seeds" / f"{model_name}_seed1.pt"
+    return str(path) if path.exists() else None
+
+
+def seed_floor(model_name: str, atoms: str = "all", folder: Path | None = None) -> float | None:
+    """Mean per-molecule Spearman of GA between the shipped model and its second seed over the QM9
+    test set (``atoms``: ``'all'`` or ``'heavy'``), or None when not committed."""
+    import pandas as pd
+
+    try:
+        rows = pd.read_csv((folder or SEED_FLOORS) / f"ga_seeds_{model_name}.csv")
+        row = rows[rows["second"].str.endswith(f"{model_name}_seed1.pt") & (rows["atoms"] == atoms)]
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+    return None if row.empty else float(row.iloc[0]["mean_spearman"])
+
+
+def seed_check(model_name: str, structure: "Structure", structure_key: str, ga: np.ndarray,
+               classes: Sequence[np.ndarray] | None) -> SeedCheck | None:
+    """Predict ``structure`` with the second seed of ``model_name`` and compare the two GA maps
+    (symmetry-averaged ranks, as the noise floor is); None without a second seed or a prediction."""
+    from scann_core.ga_stats import seed_agreement
+
+    seed_model = seed_model_for(model_name)
+    if seed_model is None:
+        return None
+    try:
+        seed_ga = cached_prediction(seed_model, structure, structure_key).ga
+    except Exception:  # noqa: BLE001 -- the shown model's own prediction reports problems
+        return None
+    heavy = np.asarray(structure.numbers) > 1
+    rho_all, rho_heavy = (float(seed_agreement([ga], [seed_ga], [classes], atoms)[0]) for atoms in (None, [heavy]))
+    return SeedCheck(seed_model, seed_ga, rho_all, rho_heavy, _sentence(model_name, rho_all, rho_heavy))
+
+
+def _sentence(model_name: str, rho_all: float, rho_heavy: float) -> str:
+    def number(value: float) -> str:
+        return "undefined" if not np.isfinite(value) else f"{value:.2f}"
+
+    floor_all, floor_heavy = seed_floor(model_name, "all"), seed_floor(model_name, "heavy")
+    typical = ""
+    if floor_all is not None:
+        typical = f"; over the QM9 test set the two agree at {floor_all:.2f} on average" + (
+            f" (heavy atoms {floor_heavy:.2f})" if floor_heavy is not None else "")
+    return (f"**Seed check:** the same model trained from another seed ranks this molecule's atoms by GA alike "
+            f"at Spearman **{number(rho_all)}** (heavy atoms {number(rho_heavy)}){typical}. Where the two seeds' "
+            "GA differ (column 'GA, seed 1' of the per-atom table), the map reflects the training run, not the molecule.")
