@@ -213,8 +213,7 @@ st.caption(f"Largest / smallest GA in this structure: {contrast:.2f}×"
 symmetry = None if any(structure.pbc) else sup.symmetry_classes(structure, sup.structure_key(structure))
 if symmetry is not None and len(symmetry[1]) < structure.n_atoms:
     st.caption(sup.symmetry_note(ga, *symmetry))
-seed = sup.seed_check(models[prop], structure, sup.structure_key(structure), ga,
-                      symmetry[1] if symmetry is not None else None)
+seed = sup.seed_check(models[prop], structure, ga, symmetry[1] if symmetry is not None else None)
 if seed is not None:
     st.caption(seed.sentence)
 

@@ -4,7 +4,7 @@ The pages import this package as ``sup`` and see every name below. Its modules h
 :mod:`.formatting` (pure helpers: messages, labels, tables, downloads; no Streamlit),
 :mod:`.session` (session state, cached library calls, structure input, the viewer frame),
 :mod:`.model_cards` (the Models page), :mod:`.reference_view` (the B3LYP reference panel),
-:mod:`.seed_view` (the second-seed check of a GA map) and :mod:`.attribution_view` (the
+:mod:`.cross_checks` (the orbital models' gap and the second-seed check of a GA map) and :mod:`.attribution_view` (the
 attention-vs-attribution page). Library modules are imported
 inside functions, so the app starts (and shows a clear message) when a part of the library is missing.
 """
@@ -61,7 +61,7 @@ from .reference_view import (
     top_overlap,
     typical_agreement,
 )
-from .seed_view import SeedCheck, seed_check, seed_floor, seed_model_for
+from .cross_checks import SeedCheck, orbital_gap_sentence, seed_check, seed_floor, seed_model_for
 from .session import (
     PredictionResult,
     cached_prediction,
@@ -73,7 +73,6 @@ from .session import (
     load_predictor,
     loaded_structure,
     models_for,
-    orbital_gap_sentence,
     parse_smiles,
     parse_upload,
     render_viewer,

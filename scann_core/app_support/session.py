@@ -136,33 +136,6 @@ def cached_prediction(model_name: str, _structure: "Structure", structure_key: s
                             card=dict(predictor.card), device=str(predictor.device))
 
 
-GAP_BASELINE = "gap_from_orbitals.json"  # in assets/data, from scripts/gap_from_orbital_models.py --out
-
-
-def orbital_gap_sentence(names: Sequence[str], structure: "Structure") -> str:
-    """One sentence with the HOMO-LUMO gap that the shipped ``qm9_lumo`` and ``qm9_homo`` models give
-    together (LUMO minus HOMO) and, when committed, that difference's MAE on the QM9 test set;
-    '' for a crystal, when either model is missing, or when either prediction fails."""
-    import json
-
-    from scann_core.paths import ASSETS
-
-    if structure.is_periodic or not {"qm9_homo", "qm9_lumo"} <= set(names):
-        return ""
-    key = structure_key(structure)
-    try:
-        homo, lumo = (cached_prediction(name, structure, key) for name in ("qm9_homo", "qm9_lumo"))
-    except Exception:  # noqa: BLE001 -- the selected model's own prediction reports the problem
-        return ""
-    try:
-        mae = json.loads((ASSETS / "data" / GAP_BASELINE).read_text())["mae_lumo_minus_homo"]
-        accuracy = f", off by {1000 * mae:.0f} meV on average over the QM9 test set"
-    except (OSError, ValueError, KeyError):
-        accuracy = ""
-    return (f"HOMO-LUMO gap from the LUMO and HOMO models: **{lumo.value - homo.value:.4g} eV** "
-            f"(LUMO minus HOMO{accuracy}; no GA map of its own).")
-
-
 def structure_key(structure: "Structure") -> str:
     """A content hash of a structure (numbers, positions, cell, pbc) for cache keys."""
     import hashlib

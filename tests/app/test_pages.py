@@ -138,7 +138,7 @@ def test_choosing_lumo_shows_the_lumo_reference_until_the_user_picks_another(fak
 def test_orbital_models_also_give_the_gap_with_its_test_error(fake_backend):
     import json
 
-    from scann_core.app_support.session import GAP_BASELINE
+    from scann_core.app_support.cross_checks import GAP_BASELINE
     from scann_core.paths import ASSETS
 
     at = _explore()

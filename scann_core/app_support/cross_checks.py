@@ -1,4 +1,5 @@
-"""The seed check of the Explore page: how much of one molecule's GA map a second training of the
+"""Cross-checks the Explore page shows under a QM9 prediction: the HOMO-LUMO gap that the two orbital
+models give together, and the seed check, how much of one molecule's GA map a second training of the
 same model (another seed, ``pretrained/seeds/<model>_seed1.pt``) shares, read against the test-set
 noise floor that ``scann ga-seeds`` committed in ``docs/ga_seeds_<model>.csv``."""
 from __future__ import annotations
@@ -9,12 +10,37 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .session import cached_prediction
+from .session import cached_prediction, structure_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from scann_core.structure import Structure
 
 SEED_FLOORS = Path(__file__).resolve().parents[2] / "docs"  # ga_seeds_<model>.csv, from `scann ga-seeds --out`
+GAP_BASELINE = "gap_from_orbitals.json"  # in assets/data, from scripts/gap_from_orbital_models.py --out
+
+
+def orbital_gap_sentence(names: Sequence[str], structure: "Structure") -> str:
+    """One sentence with the HOMO-LUMO gap that the shipped ``qm9_lumo`` and ``qm9_homo`` models give
+    together (LUMO minus HOMO) and, when committed, that difference's MAE on the QM9 test set;
+    '' for a crystal, when either model is missing, or when either prediction fails."""
+    import json
+
+    from scann_core.paths import ASSETS
+
+    if structure.is_periodic or not {"qm9_homo", "qm9_lumo"} <= set(names):
+        return ""
+    key = structure_key(structure)
+    try:
+        homo, lumo = (cached_prediction(name, structure, key) for name in ("qm9_homo", "qm9_lumo"))
+    except Exception:  # noqa: BLE001 -- the selected model's own prediction reports the problem
+        return ""
+    try:
+        mae = json.loads((ASSETS / "data" / GAP_BASELINE).read_text())["mae_lumo_minus_homo"]
+        accuracy = f", off by {1000 * mae:.0f} meV on average over the QM9 test set"
+    except (OSError, ValueError, KeyError):
+        accuracy = ""
+    return (f"HOMO-LUMO gap from the LUMO and HOMO models: **{lumo.value - homo.value:.4g} eV** "
+            f"(LUMO minus HOMO{accuracy}; no GA map of its own).")
 
 
 @dataclass(frozen=True)
@@ -51,7 +77,7 @@ def seed_floor(model_name: str, atoms: str = "all", folder: Path | None = None) 
     return None if row.empty else float(row.iloc[0]["mean_spearman"])
 
 
-def seed_check(model_name: str, structure: "Structure", structure_key: str, ga: np.ndarray,
+def seed_check(model_name: str, structure: "Structure", ga: np.ndarray,
                classes: Sequence[np.ndarray] | None) -> SeedCheck | None:
     """Predict ``structure`` with the second seed of ``model_name`` and compare the two GA maps
     (symmetry-averaged ranks, as the noise floor is); None without a second seed or a prediction."""
@@ -61,7 +87,7 @@ def seed_check(model_name: str, structure: "Structure", structure_key: str, ga: 
     if seed_model is None:
         return None
     try:
-        seed_ga = cached_prediction(seed_model, structure, structure_key).ga
+        seed_ga = cached_prediction(seed_model, structure, structure_key(structure)).ga
     except Exception:  # noqa: BLE001 -- the shown model's own prediction reports problems
         return None
     heavy = np.asarray(structure.numbers) > 1
