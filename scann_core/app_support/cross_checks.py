@@ -64,13 +64,13 @@ def seed_model_for(model_name: str) -> str | None:
     return str(path) if path.exists() else None
 
 
-def seed_floor(model_name: str, atoms: str = "all", folder: Path | None = None) -> float | None:
+def seed_floor(model_name: str, atoms: str = "all") -> float | None:
     """Mean per-molecule Spearman of GA between the shipped model and its second seed over the QM9
     test set (``atoms``: ``'all'`` or ``'heavy'``), or None when not committed."""
     import pandas as pd
 
     try:
-        rows = pd.read_csv((folder or SEED_FLOORS) / f"ga_seeds_{model_name}.csv")
+        rows = pd.read_csv(SEED_FLOORS / f"ga_seeds_{model_name}.csv")
         row = rows[rows["second"].str.endswith(f"{model_name}_seed1.pt") & (rows["atoms"] == atoms)]
     except (OSError, ValueError, KeyError, AttributeError):
         return None
