@@ -87,6 +87,9 @@ def test_models_page_shows_card_badge_and_parity_plot(card_dir):
     assert "preliminary model" in text  # the badge
     assert "B3LYP/6-31G(2df,p)" in text and "random permutation, seed 0" in text
     assert "1 epoch(s), 0.48 h on Intel(R) Xeon(R) Processor" in text
+    floor, heavy = sup.seed_floor("qm9_homo"), sup.seed_floor("qm9_homo", "heavy")  # docs/ga_seeds_qm9_homo.csv
+    assert f"by GA alike at Spearman {floor:.2f} on average (heavy atoms {heavy:.2f})" in text
+    assert text.count("GA noise floor") == 1  # 'mystery' has no second seed
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test MAE"] == "157.4 meV"
     assert metrics["Paper SCANN+ / SCANN (meV)"] == "32 / 41"
