@@ -46,11 +46,9 @@ for row in rows:
             ("Training", f"{row['epochs'] if row['epochs'] is not None else '?'} epoch(s), "
                          f"{sup.format_number(row['train_hours'], 2)} h on {row['cpu'] or 'unknown hardware'}"),
         ]
-        floor, floor_heavy = sup.seed_floor(row["name"]), sup.seed_floor(row["name"], "heavy")
-        if floor is not None:
-            facts.append(("GA noise floor", f"a second training seed ranks the atoms of a test structure by GA "
-                                            f"alike at Spearman {floor:.2f} on average"
-                                            + (f" (heavy atoms {floor_heavy:.2f})" if floor_heavy is not None else "")))
+        if floor := sup.seed_floor_phrase(row["name"]):
+            facts.append(("GA noise floor", "a second training seed ranks the atoms of a test structure by GA "
+                                            f"alike at Spearman {floor}"))
         st.markdown("  \n".join(f"**{k}** {v}" for k, v in facts))
         cols = st.columns(3)
         cols[0].metric("Test MAE", f"{sup.format_number(row['test_mae'])} {row['unit']}")

@@ -94,9 +94,8 @@ def main(argv: list[str] | None = None) -> int:
              "average atom) and mean N x weight of the model's own orbital (Lowdin population of the B3LYP "
              "level in the shipped reference, assets/orbitals; also 1 = an average atom). Roles from "
              "connectivity (`scann_core.chem_roles`).", ""]
-    seeds = [PRETRAINED_DIR / "seeds" / f"{m}_seed1.pt" for m in MODELS]
-    models = [path for m, seed in zip(MODELS, seeds) if m in available_models()
-              for path in (PRETRAINED_DIR / f"{m}.pt", seed) if path.exists()]
+    models = [path for m in MODELS if m in available_models()
+              for path in (PRETRAINED_DIR / f"{m}.pt", PRETRAINED_DIR / "seeds" / f"{m}_seed1.pt") if path.exists()]
     for path in models:
         predictor = Predictor.load(path, device="cpu")
         level = predictor.target.name.removesuffix("_ev")

@@ -4,9 +4,9 @@ The pages import this package as ``sup`` and see every name below. Its modules h
 :mod:`.formatting` (pure helpers: messages, labels, tables, downloads; no Streamlit),
 :mod:`.session` (session state, cached library calls, structure input, the viewer frame),
 :mod:`.model_cards` (the Models page), :mod:`.reference_view` (the B3LYP reference panel),
-:mod:`.cross_checks` (the orbital models' gap and the second-seed check of a GA map) and :mod:`.attribution_view` (the
-attention-vs-attribution page). Library modules are imported
-inside functions, so the app starts (and shows a clear message) when a part of the library is missing.
+:mod:`.cross_checks` (the orbital models' gap and the second-seed check of a GA map) and
+:mod:`.attribution_view` (the attention-vs-attribution page). Library modules are imported inside
+functions, so the app starts (and shows a clear message) when a part of the library is missing.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ from .reference_view import (
     top_overlap,
     typical_agreement,
 )
-from .cross_checks import SeedCheck, orbital_gap_sentence, seed_check, seed_floor, seed_model_for
+from .cross_checks import SeedCheck, orbital_gap_sentence, seed_check, seed_floor, seed_floor_phrase, seed_model_for
 from .session import (
     PredictionResult,
     cached_prediction,
@@ -90,7 +90,7 @@ __all__ = [
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
     "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "orbital_agreement_row",
     "orbital_gap_sentence", "parse_smiles", "parse_upload", "SeedCheck", "seed_check", "seed_floor",
-    "seed_model_for",
+    "seed_floor_phrase", "seed_model_for",
     "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",
     "site_table", "structure_input", "structure_key", "structure_metric_table", "symmetry_caption", "symmetry_classes",
     "symmetry_note", "table_csv", "top_overlap", "try_call", "typical_agreement", "user_message", "weights_note",

@@ -71,13 +71,23 @@ def missing_qm9_properties(names: Sequence[str]) -> list[str]:
     return [PROPERTY_LABELS[t] for t in ("homo", "lumo", "gap", "alpha", "cv") if f"qm9_{t}" not in names]
 
 
-def property_rank(name: str) -> int:
-    """Position of a model name's property in :data:`PROPERTY_LABELS` (HOMO first, then LUMO, gap,
-    alpha, Cv, ...), from its first ``_``/``-`` separated word that is a property; names without one last."""
+def _name_words(name: str) -> list[str]:
+    """The lower-case ``_``/``-`` separated words of a model name."""
     import re
 
-    order = list(PROPERTY_LABELS)
-    return next((order.index(w) for w in re.split(r"[_\-]", str(name).lower()) if w in PROPERTY_LABELS), len(order))
+    return re.split(r"[_\-]", str(name).lower())
+
+
+def _property_key(name: str) -> str | None:
+    """The first word of a model name that is a key of :data:`PROPERTY_LABELS`, or None."""
+    return next((w for w in _name_words(name) if w in PROPERTY_LABELS), None)
+
+
+def property_rank(name: str) -> int:
+    """Position of a model name's property in :data:`PROPERTY_LABELS` (HOMO first, then LUMO, gap,
+    alpha, Cv, ...); names without a known property last."""
+    key = _property_key(name)
+    return list(PROPERTY_LABELS).index(key) if key is not None else len(PROPERTY_LABELS)
 
 
 def model_options(names: Sequence[str]) -> dict[str, str]:
@@ -88,13 +98,11 @@ def model_options(names: Sequence[str]) -> dict[str, str]:
     Other names are shown as they are; demo models and a second model for the same
     property add the name: ``'demo_qm9_homo'`` -> ``'HOMO (demo_qm9_homo)'``.
     """
-    import re
-
     out: dict[str, str] = {}
     for name in map(str, names):
-        words = re.split(r"[_\-]", name.lower())
-        label = next((PROPERTY_LABELS[w] for w in words if w in PROPERTY_LABELS), name)
-        if label in out or (label != name and words[0] in ("demo", "tiny", "test")):
+        key = _property_key(name)
+        label = PROPERTY_LABELS[key] if key is not None else name
+        if label in out or (label != name and _name_words(name)[0] in ("demo", "tiny", "test")):
             label = f"{label} ({name})"
         out[label] = name
     return out
