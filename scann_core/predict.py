@@ -14,11 +14,17 @@ from .structure import Structure, StructureError, validate_structure
 from .structure_types import fits_structure_type
 from .train import pick_device
 
-__all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "PRETRAINED_DIR"]
+__all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "PRETRAINED_DIR",
+           "second_seed_checkpoint"]
 
 PRETRAINED_DIR = Path(__file__).with_name("pretrained")
 SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
 # A card's ``structure_type`` -> (module, function) telling whether a structure is of that type.
+def second_seed_checkpoint(name: str) -> Path:
+    """Where the shipped model ``name`` trained again from a second seed lives (it may not exist)."""
+    return PRETRAINED_DIR / "seeds" / f"{name}_seed1.pt"
+
+
 def available_models() -> list[str]:
     """Names of the models shipped in the package (``Predictor.load(name)`` opens them)."""
     return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))

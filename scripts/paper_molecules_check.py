@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from scann_core.chem_roles import atom_roles
     from scann_core.data.jobs import markdown_table, write_lines
     from scann_core.gallery import gallery_entries, load_gallery_structure
-    from scann_core.predict import PRETRAINED_DIR, Predictor, available_models
+    from scann_core.predict import PRETRAINED_DIR, Predictor, available_models, second_seed_checkpoint
     from scann_core.references import shipped_reference
     from scann_core.symmetry import class_spread, symmetry_classes
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
              "level in the shipped reference, assets/orbitals; also 1 = an average atom). Roles from "
              "connectivity (`scann_core.chem_roles`).", ""]
     models = [path for m in MODELS if m in available_models()
-              for path in (PRETRAINED_DIR / f"{m}.pt", PRETRAINED_DIR / "seeds" / f"{m}_seed1.pt") if path.exists()]
+              for path in (PRETRAINED_DIR / f"{m}.pt", second_seed_checkpoint(m)) if path.exists()]
     for path in models:
         predictor = Predictor.load(path, device="cpu")
         level = predictor.target.name.removesuffix("_ev")

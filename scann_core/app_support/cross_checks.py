@@ -63,11 +63,9 @@ class SeedCheck:
 
 def seed_model_for(model_name: str) -> str | None:
     """The checkpoint of ``model_name`` trained from a second seed, or None when none is shipped."""
-    try:
-        from scann_core.predict import PRETRAINED_DIR
-    except ImportError:
-        return None
-    path = Path(PRETRAINED_DIR) / "seeds" / f"{model_name}_seed1.pt"
+    from scann_core.predict import second_seed_checkpoint
+
+    path = second_seed_checkpoint(model_name)
     return str(path) if path.exists() else None
 
 
@@ -76,9 +74,11 @@ def _seed_floors(model_name: str) -> dict[str, float]:
     """``{'all': rho, 'heavy': rho}`` (whichever are committed) from ``docs/ga_seeds_<model>.csv``."""
     import pandas as pd
 
+    from scann_core.predict import second_seed_checkpoint
+
     try:
         rows = pd.read_csv(SEED_FLOORS / f"ga_seeds_{model_name}.csv")
-        rows = rows[rows["second"].str.endswith(f"{model_name}_seed1.pt")]
+        rows = rows[rows["second"].str.endswith(second_seed_checkpoint(model_name).name)]
         return {str(atoms): float(rho) for atoms, rho in zip(rows["atoms"], rows["mean_spearman"])}
     except (OSError, ValueError, KeyError, AttributeError):
         return {}

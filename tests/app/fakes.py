@@ -93,6 +93,8 @@ def fake_predict_module(names: list[str]) -> types.ModuleType:
     mod = types.ModuleType("scann_core.predict")
     mod.available_models = lambda: list(names)
     mod.Predictor = FakePredictor
+    mod.PRETRAINED_DIR = ROOT / "tests" / "no_such_folder"  # no second seed unless a test points it elsewhere
+    mod.second_seed_checkpoint = lambda name: Path(mod.PRETRAINED_DIR) / "seeds" / f"{name}_seed1.pt"
     return mod
 
 

@@ -157,7 +157,7 @@ def test_seed_check_compares_ga_with_the_second_seed(fake_backend, monkeypatch, 
 
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "qm9_homo_seed1.pt").write_bytes(b"")  # the fake predictor never reads it
-    monkeypatch.setattr(sys.modules["scann_core.predict"], "PRETRAINED_DIR", tmp_path, raising=False)
+    monkeypatch.setattr(sys.modules["scann_core.predict"], "PRETRAINED_DIR", tmp_path)
     at = _explore()
     at.selectbox(key="explore_gallery").select("Water").run()
     _no_exception(at)
