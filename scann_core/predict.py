@@ -19,7 +19,8 @@ __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "P
 
 PRETRAINED_DIR = Path(__file__).with_name("pretrained")
 SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
-# A card's ``structure_type`` -> (module, function) telling whether a structure is of that type.
+
+
 def second_seed_checkpoint(name: str) -> Path:
     """Where the shipped model ``name`` trained again from a second seed lives (it may not exist)."""
     return PRETRAINED_DIR / "seeds" / f"{name}_seed1.pt"
