@@ -46,17 +46,20 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
+    import numpy as np
+
     from .data.sources import dataset_splits
     from .predict import Predictor
-    from .train import evaluate_mae
+    from .train import mae_by_heavy_atoms, predict_graphs
 
     predictor = Predictor.load(args.model, device=args.device)
     data = dataset_splits(predictor.dataset, predictor.target.name, predictor.model.config,
                           unit=predictor.target.unit, limit=args.limit)
     graphs = getattr(data, args.split)
-    mae = evaluate_mae(predictor.model, graphs, predictor.target, device=predictor.device)
+    errors = predict_graphs(predictor.model, graphs, predictor.target, device=predictor.device) - graphs.targets
     print(json.dumps({"model": predictor.card["name"], "split": args.split, "n": len(graphs),
-                      "mae": mae, "unit": predictor.target.unit}))
+                      "mae": float(np.abs(errors).mean()), "unit": predictor.target.unit,
+                      "by_heavy_atoms": mae_by_heavy_atoms(errors, graphs)}))
 
 
 def _predict(args) -> None:
@@ -159,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device")
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="MAE of a model on a split of the dataset it was trained on")
+    evaluate = commands.add_parser("evaluate", help="MAE of a model on a split of the dataset it was trained on, "
+                                                           "overall and by number of heavy atoms")
     evaluate.add_argument("model", help="shipped model name or checkpoint path")
     evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
     evaluate.add_argument("--limit", type=int)

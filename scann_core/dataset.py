@@ -45,6 +45,11 @@ class GraphSet:
     def n_atoms(self) -> np.ndarray:
         return np.diff(self.atom_ptr)
 
+    def n_heavy_atoms(self) -> np.ndarray:
+        """Non-hydrogen atoms per graph, (n_graphs,)."""
+        heavy = np.concatenate([[0], np.cumsum(self.numbers > 1)])
+        return heavy[self.atom_ptr[1:]] - heavy[self.atom_ptr[:-1]]
+
     def with_targets(self, targets: np.ndarray) -> "GraphSet":
         return GraphSet(**{**vars(self), "targets": np.asarray(targets, dtype=np.float64)})
 

@@ -23,7 +23,7 @@ from .dataset import GraphSet
 from .graph import collate, element_lookup
 from .model import ScannModel
 
-__all__ = ["train", "evaluate_mae", "fit_readout_statistics", "predict_graphs", "pick_device", "DataSplits"]
+__all__ = ["train", "evaluate_mae", "mae_by_heavy_atoms", "fit_readout_statistics", "predict_graphs", "pick_device", "DataSplits"]
 
 
 @dataclass
@@ -83,6 +83,14 @@ def fit_readout_statistics(model: ScannModel, graphs: GraphSet, *, batch_size: i
 
 def evaluate_mae(model: ScannModel, graphs: GraphSet, target: TargetInfo, **kwargs) -> float:
     return float(np.mean(np.abs(predict_graphs(model, graphs, target, **kwargs) - graphs.targets)))
+
+
+def mae_by_heavy_atoms(errors: np.ndarray, graphs: GraphSet) -> dict[int, dict]:
+    """``{heavy-atom count: {"n": structures, "mae": mean |error|}}`` for per-structure ``errors``
+    (n_graphs,): how the error depends on size, e.g. on QM9's few small molecules."""
+    counts = graphs.n_heavy_atoms()
+    return {int(c): {"n": int((counts == c).sum()), "mae": float(np.abs(errors[counts == c]).mean())}
+            for c in np.unique(counts)}
 
 
 def _learning_rate(step: int, total: int, warmup: int, config: TrainConfig) -> float:

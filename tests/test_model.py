@@ -194,3 +194,13 @@ def test_fit_readout_statistics_gives_the_exact_training_set_statistics(pyridine
     before = {k: v.clone() for k, v in plain.state_dict().items()}
     fit_readout_statistics(plain, graphs)
     assert all(torch.equal(before[k], v) for k, v in plain.state_dict().items())
+
+
+def test_mae_by_heavy_atoms_groups_structures_by_their_non_hydrogen_atoms(pyridine, ch4, benzene):
+    from scann_core.dataset import GraphSet
+    from scann_core.train import mae_by_heavy_atoms
+
+    graphs = GraphSet.from_graphs([build_graph(s, MOLECULE_CONFIG) for s in (pyridine, ch4, benzene)])
+    assert graphs.n_heavy_atoms().tolist() == [6, 1, 6]
+    assert mae_by_heavy_atoms(np.array([0.1, -0.4, 0.3]), graphs) == {
+        1: {"n": 1, "mae": pytest.approx(0.4)}, 6: {"n": 2, "mae": pytest.approx(0.2)}}
