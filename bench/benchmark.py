@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from scann_core.cards import cpu_name
+from scann_core.train import cpu_name
 
 
 def timed(fn, repeat: int = 1) -> float:

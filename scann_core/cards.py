@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 
 import numpy as np
@@ -11,26 +10,15 @@ from ._version import __version__
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data.sources import describe_dataset, resolve_dataset
 from .predict import PRETRAINED_DIR
-from .train import predict_graphs
+from .train import cpu_name, mae_by_heavy_atoms, predict_graphs
 
-__all__ = ["PAPER_SCANN_PLUS_MAE", "PAPER_SCANN_MAE", "export_model", "CI_SUBSET", "cpu_name"]
+__all__ = ["PAPER_SCANN_PLUS_MAE", "PAPER_SCANN_MAE", "export_model", "CI_SUBSET"]
 
 # Test MAE of the paper (Vu, Ha et al. 2023, Table 2) in model units (eV for orbital energies).
 PAPER_SCANN_PLUS_MAE = {"homo": 0.032, "lumo": 0.031, "gap": 0.052, "alpha": 0.115, "cv": 0.041}
 PAPER_SCANN_MAE = {"homo": 0.041, "lumo": 0.037, "gap": 0.061, "alpha": 0.141, "cv": 0.050}
 CI_SUBSET = 200  # the first test structures, re-evaluated by the test suite
 LEVEL_OF_THEORY = "B3LYP/6-31G(2df,p) (QM9 labels)"
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (or what platform knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _parity_plot(true: np.ndarray, predicted: np.ndarray, title: str, unit: str, source: str, path: Path) -> None:
@@ -65,15 +53,17 @@ def _dataset_fields(dataset: str, target: str, mean_mae: float) -> dict:
             "paper_scann_plus_mae": None, "paper_scann_mae": None, "floor_mae": 0.5 * mean_mae}
 
 
-def export_model(run_dir: Path, name: str, *, destination: Path = PRETRAINED_DIR) -> dict:
-    """Evaluate ``run_dir/best.pt`` on the test split of its dataset and write ``name.pt``,
-    ``name.json`` and ``name_parity.png`` to ``destination``. Returns the card.
+def export_model(source: Path, name: str, *, destination: Path = PRETRAINED_DIR) -> dict:
+    """Evaluate a checkpoint (``source``, or ``source/best.pt`` for a run folder) on the test split
+    of its dataset and write ``name.pt``, ``name.json`` and ``name_parity.png`` to ``destination``.
+    Returns the card. The card keeps the checkpoint's ``cpu`` (the machine that trained it; older checkpoints
+    lack it, and get the exporting machine's).
 
     A model is *preliminary* unless its test MAE is at most half that of predicting the training
     mean and, where the paper reports one, at most twice the paper's SCANN+ MAE."""
     from .data.sources import dataset_splits
 
-    model, target, card = load_checkpoint(run_dir / "best.pt")
+    model, target, card = load_checkpoint(source if source.is_file() else source / "best.pt")
     dataset = card["train_config"]["dataset"]
     data = dataset_splits(dataset, target.name, model.config, unit=target.unit)
     predicted = predict_graphs(model, data.test, target)
@@ -85,9 +75,10 @@ def export_model(run_dir: Path, name: str, *, destination: Path = PRETRAINED_DIR
         **card, "name": name, **fields, "elements": list(model.config.elements),
         "max_train_atoms": int(data.train.n_atoms().max()), "test_mae": test_mae,
         "mean_predictor_test_mae": mean_mae, "preliminary": bool(test_mae > fields["floor_mae"]),
+        "test_mae_by_heavy_atoms": {str(k): v for k, v in mae_by_heavy_atoms(predicted - true, data.test).items()},
         "unit": target.unit, "n_test": len(data.test),
         "ci_subset_mae": float(np.mean(np.abs(predicted[:CI_SUBSET] - true[:CI_SUBSET]))),
-        "ci_subset": f"first {CI_SUBSET} test structures", "cpu": cpu_name(), "code_version": __version__,
+        "ci_subset": f"first {CI_SUBSET} test structures", "cpu": card.get("cpu") or cpu_name(), "code_version": __version__,
     }
     destination.mkdir(parents=True, exist_ok=True)
     save_checkpoint(destination / f"{name}.pt", model, target, card)

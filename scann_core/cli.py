@@ -90,8 +90,9 @@ def _predict(args) -> None:
 
 def _export(args) -> None:
     from .cards import export_model
+    from .predict import PRETRAINED_DIR
 
-    card = export_model(Path(args.run_dir), args.name)
+    card = export_model(Path(args.source), args.name, destination=Path(args.to or PRETRAINED_DIR))
     print(json.dumps({k: card[k] for k in ("name", "test_mae", "mean_predictor_test_mae", "preliminary", "unit")}))
 
 
@@ -177,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device")
     predict.set_defaults(run=_predict)
 
-    export = commands.add_parser("export", help="evaluate a run on its test split and ship it with its card")
-    export.add_argument("run_dir", help="run folder holding best.pt")
+    export = commands.add_parser("export", help="evaluate a checkpoint on its test split and ship it with its card")
+    export.add_argument("source", help="run folder holding best.pt, or a checkpoint file (re-export a shipped model)")
     export.add_argument("name", help="shipped model name, e.g. qm9_homo or smfe12_ef")
+    export.add_argument("--to", help="folder to write to instead of the package's pretrained models")
     export.set_defaults(run=_export)
 
     stats = commands.add_parser("ga-stats", help="mean N*GA by element and carbon hybridisation over the QM9 test set")

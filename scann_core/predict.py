@@ -19,6 +19,7 @@ __all__ = ["Predictor", "Prediction", "available_models", "write_prediction", "P
 
 PRETRAINED_DIR = Path(__file__).with_name("pretrained")
 SIZE_WARNING_FACTOR = 1.5  # warn above this many times the largest training structure
+SIZE_MAE_FACTOR = 2.0  # warn where the test MAE at a structure's size exceeds the overall one this many times
 
 
 def second_seed_checkpoint(name: str) -> Path:
@@ -40,7 +41,7 @@ class Prediction:
         unit: unit of ``value``.
         ga: (n_atoms,) global attention, sums to 1.
         structure: the structure predicted (GA is in its atom order).
-        warnings: out-of-domain notes for a person (empty when in domain).
+        warnings: notes for a person on how far to trust it (out of domain, large test error at this size).
     """
 
     value: float
@@ -94,13 +95,33 @@ class Predictor:
                     f"({largest} atoms): this prediction is an extrapolation."]
         return []
 
+    def _accuracy_at_this_size(self, structure: Structure) -> str | None:
+        """A warning when the card's test MAE for structures with this many heavy atoms is more
+        than ``SIZE_MAE_FACTOR`` times the overall one, or was never measured."""
+        by_size, overall = self.card.get("test_mae_by_heavy_atoms"), self.card.get("test_mae")
+        if not by_size or not overall:
+            return None
+        heavy = int(np.count_nonzero(np.asarray(structure.numbers) > 1))
+        group, unit = by_size.get(str(heavy)), self.card["unit"]
+        atoms = f"{heavy} heavy atom{'' if heavy == 1 else 's'}"
+        if group is None:
+            sizes = sorted(map(int, by_size))
+            return (f"No test structure has {atoms} (the test set has {sizes[0]} to {sizes[-1]}), "
+                    f"so this model's accuracy at this size was never measured.")
+        if group["mae"] > SIZE_MAE_FACTOR * overall:
+            return (f"On the {group['n']} test structures with {atoms} this model's MAE is "
+                    f"{group['mae']:.3g} {unit}, {group['mae'] / overall:.1f} times its overall test MAE "
+                    f"({overall:.3g} {unit}).")
+        return None
+
     @property
     def dataset(self) -> str:
         """The training dataset ('qm9' or a dataset file), from the card."""
         return str(self.card.get("train_config", {}).get("dataset", "qm9"))
 
     def model_input(self, structure: Structure) -> tuple[Graph, list[str]]:
-        """Checked graph of ``structure`` in its own cell and atom order, and the warnings.
+        """Checked graph of ``structure`` in its own cell and atom order, and the warnings (out of
+        domain, cell-dependent GA, a test error at this size well above the model's overall one).
 
         Crystal models use the size-consistent GA, so the prediction does not depend on the
         cell chosen (primitive, conventional or a supercell) and GA stays in the user's order.
@@ -109,6 +130,8 @@ class Predictor:
         if structure.is_periodic and self.model.config.ga_mode == "paper":
             warnings.append("With the paper's GA formula the prediction and GA depend on the cell chosen: "
                             "compare crystals in the same cell.")
+        if size_note := self._accuracy_at_this_size(structure):
+            warnings.append(size_note)
         return build_graph(structure, self.model.config), warnings
 
     @torch.no_grad()

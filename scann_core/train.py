@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from .dataset import GraphSet
 from .graph import collate, element_lookup
 from .model import ScannModel
 
-__all__ = ["train", "evaluate_mae", "mae_by_heavy_atoms", "fit_readout_statistics", "predict_graphs", "pick_device", "DataSplits"]
+__all__ = ["train", "evaluate_mae", "mae_by_heavy_atoms", "fit_readout_statistics", "predict_graphs", "pick_device", "cpu_name", "DataSplits"]
 
 
 @dataclass
@@ -37,6 +38,17 @@ class DataSplits:
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA when available, else CPU."""
     return torch.device(requested or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (or what platform knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -171,7 +183,7 @@ def train(config: TrainConfig, model_config: ModelConfig, data: DataSplits, out_
         if is_best:
             state["best_val"], state["best_epoch"] = val_mae, state["epoch"]
             save_checkpoint(best_path, model, target, {**card, "epochs": state["epoch"], "val_mae": val_mae,
-                                                       "train_hours": state["seconds"] / 3600})
+                                                       "train_hours": state["seconds"] / 3600, "cpu": cpu_name()})
         patience_left = config.patience - (state["epoch"] - state["best_epoch"])
         new_log = not log_path.exists()
         with log_path.open("a", newline="") as handle:

@@ -75,6 +75,14 @@ def test_train_evaluate_on_a_labelled_crystal_dataset(tmp_path):
     evaluation = json.loads(scann("evaluate", "run/best.pt", "--limit", "16", cwd=tmp_path).stdout)
     assert evaluation["n"] == 16 and evaluation["unit"] == "eV/atom" and 0 < evaluation["mae"] < 1
 
+    scann("export", "run/best.pt", "tiny_ef", "--to", "shipped", cwd=tmp_path)  # the whole test split
+    card = json.loads((tmp_path / "shipped" / "tiny_ef.json").read_text())
+    assert (tmp_path / "shipped" / "tiny_ef.pt").exists() and (tmp_path / "shipped" / "tiny_ef_parity.png").exists()
+    full = json.loads(scann("evaluate", "shipped/tiny_ef.pt", cwd=tmp_path).stdout)
+    assert full["n"] == card["n_test"] > 16 and full["mae"] == pytest.approx(card["test_mae"], rel=1e-6)
+    assert full["by_heavy_atoms"].keys() == card["test_mae_by_heavy_atoms"].keys() == {"26"}  # every cell: 26 atoms
+    assert full["by_heavy_atoms"]["26"]["mae"] == pytest.approx(card["test_mae_by_heavy_atoms"]["26"]["mae"], rel=1e-6)
+
 
 def test_resume_continues_the_run(tmp_path):
     config = {"train": {"name": "tiny", "target": "lumo", "epochs": 1, "batch_size": 16, "limit": 30, "workers": 1},

@@ -204,3 +204,22 @@ def test_mae_by_heavy_atoms_groups_structures_by_their_non_hydrogen_atoms(pyridi
     assert graphs.n_heavy_atoms().tolist() == [6, 1, 6]
     assert mae_by_heavy_atoms(np.array([0.1, -0.4, 0.3]), graphs) == {
         1: {"n": 1, "mae": pytest.approx(0.4)}, 6: {"n": 2, "mae": pytest.approx(0.2)}}
+
+
+def test_predictor_warns_where_the_test_error_at_this_size_is_large(pyridine, ch4):
+    """The card's test MAE by heavy-atom count: a warning above twice the overall MAE or for an unmeasured size."""
+    from scann_core.predict import Predictor
+
+    def predictor(mae_at_six: float, by_size: bool = True) -> Predictor:
+        table = {"3": {"n": 2, "mae": 4.9}, "6": {"n": 57, "mae": mae_at_six}, "9": {"n": 9083, "mae": 0.4}}
+        card = {"name": "tiny", "test_mae": 0.5, **({"test_mae_by_heavy_atoms": table} if by_size else {})}
+        return Predictor(make_model(MOLECULE_CONFIG), TargetInfo("alpha", "bohr^3", 75.0, 8.0), card,
+                         torch.device("cpu"))
+
+    assert predictor(0.9).predict(pyridine).warnings == []  # 6 heavy atoms, 0.9 < 2 x 0.5
+    assert predictor(1.5).check(pyridine) == []  # in the model's domain, just less accurate
+    [note] = predictor(1.5).predict(pyridine).warnings
+    assert "57 test structures with 6 heavy atoms" in note and "1.5 bohr^3, 3.0 times" in note
+    [note] = predictor(0.9).predict(ch4).warnings  # one heavy atom: no test molecule that small
+    assert "No test structure has 1 heavy atom (the test set has 3 to 9)" in note
+    assert predictor(1.5, by_size=False).predict(pyridine).warnings == []  # cards exported before the table: no note

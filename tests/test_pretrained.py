@@ -97,6 +97,25 @@ def test_prediction_on_an_example(name):
     assert prediction.warnings == []
 
 
+@pytest.mark.parametrize("name", [name for name in MODELS if name.startswith("qm9_")])
+def test_qm9_cards_give_the_test_error_by_molecule_size(name):
+    """The by-size table covers the whole test set and averages to the test MAE."""
+    card = _card(name)
+    table = {int(k): v for k, v in card["test_mae_by_heavy_atoms"].items()}
+    assert sum(g["n"] for g in table.values()) == card["n_test"] == 10_831 and max(table) == 9
+    assert sum(g["n"] * g["mae"] for g in table.values()) / card["n_test"] == pytest.approx(card["test_mae"])
+
+
+def test_a_small_molecule_gets_the_test_error_at_its_size():
+    """Acetaldehyde has 3 heavy atoms; the LUMO model's test MAE on the two test molecules that small
+    is 3.5 times its overall one."""
+    from scann_core.io import structure_from_smiles
+
+    predictor = Predictor.load("qm9_lumo", device="cpu")
+    [note] = predictor.predict(structure_from_smiles("CC=O", relax=False)).warnings
+    assert note.startswith("On the 2 test structures with 3 heavy atoms") and "3.5 times" in note
+
+
 def test_a_crystal_gets_a_message_not_a_number():
     from scann_core.structure import Structure, StructureError
 
