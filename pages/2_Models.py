@@ -57,6 +57,10 @@ for row in rows:
                        f"{sup.format_number(row['paper_scann_mae'], 0)}")
         cols[2].metric("Mean predictor", f"{sup.format_number(row['mean_predictor_mae'])} {row['unit']}")
         st.dataframe(sup.mae_table(row), hide_index=True, key=f"models_mae_{row['name']}")
+        if row["mae_by_heavy_atoms"]:
+            st.caption("Test MAE by number of heavy (non-hydrogen) atoms: how far to trust the model at a "
+                       "molecule's size. A prediction warns where this is more than twice the overall test MAE.")
+            st.dataframe(sup.size_table(row), hide_index=True, key=f"models_size_{row['name']}")
     with right:
         if row["parity_png"]:
             st.image(row["parity_png"], caption=f"{row['name']}: test-set parity plot")

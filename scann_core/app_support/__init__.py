@@ -42,7 +42,7 @@ from .formatting import (
     try_call,
     user_message,
 )
-from .model_cards import mae_table, model_card_rows, weights_note
+from .model_cards import mae_table, model_card_rows, size_table, weights_note
 from .reference_view import (
     REFERENCE_BASES,
     REFERENCE_DEFAULT_BASIS,
@@ -88,7 +88,7 @@ __all__ = [
     "evaluation_metrics", "EVALUATION_SETS",
     "extxyz_bytes", "file_stem", "format_number", "gallery_options", "init_state", "list_gallery", "list_models",
     "load_gallery", "load_into_state", "load_predictor", "loaded_structure", "lookup_reference", "mae_table",
-    "missing_qm9_properties", "model_card_rows", "model_options", "models_for", "orbital_agreement_row",
+    "missing_qm9_properties", "model_card_rows", "size_table", "model_options", "models_for", "orbital_agreement_row",
     "orbital_gap_sentence", "parse_smiles", "parse_upload", "SeedCheck", "seed_check", "seed_floor",
     "seed_floor_phrase", "seed_model_for",
     "reference_comparison", "reference_jobs", "reference_status", "reference_summary", "render_viewer", "shapley_description",

@@ -30,8 +30,10 @@ def model_card_rows(directory=None) -> list[dict]:
     ``preliminary``, ``level_of_theory``, ``dataset``, ``split``, ``epochs``, ``train_hours``, ``cpu``,
     ``n_train`` / ``n_val`` / ``n_test``, the MAEs ``val_mae``, ``test_mae``, ``paper_scann_plus_mae``,
     ``paper_scann_mae``, ``mean_predictor_mae`` in the display unit (eV orbital energies as meV; None
-    where the card has no number), ``parity_png`` (path or None) and ``problem`` (a sentence when
-    the card is missing or unreadable, else None).
+    where the card has no number), ``mae_by_heavy_atoms`` (``(heavy atoms, test structures, MAE)``
+    tuples in size order, MAE in the display unit; empty where the card has no such table),
+    ``parity_png`` (path or None) and ``problem`` (a sentence when the card is missing or unreadable,
+    else None).
     """
     import json
     from pathlib import Path
@@ -67,10 +69,31 @@ def model_card_rows(directory=None) -> list[dict]:
             "paper_scann_plus_mae": finite_number(card.get("paper_scann_plus_mae"), factor),
             "paper_scann_mae": finite_number(card.get("paper_scann_mae"), factor),
             "mean_predictor_mae": finite_number(card.get("mean_predictor_test_mae"), factor),
+            "mae_by_heavy_atoms": _mae_by_heavy_atoms(card, factor),
             "parity_png": str(parity) if parity.exists() else None,
             "problem": problem,
         })
     return sorted(rows, key=lambda row: row["preliminary"])  # stable: name order within each group
+
+
+def _mae_by_heavy_atoms(card: dict, factor: float) -> list[tuple[int, int, float | None]]:
+    table, rows = card.get("test_mae_by_heavy_atoms"), []
+    for key, group in (table.items() if isinstance(table, dict) else ()):
+        try:
+            rows.append((int(key), int(group["n"]), finite_number(group["mae"], factor)))
+        except (TypeError, ValueError, KeyError):
+            continue  # a malformed entry: leave it out
+    return sorted(rows)
+
+
+def size_table(row: dict) -> "pd.DataFrame":
+    """Test MAE by number of heavy atoms of one :func:`model_card_rows` row, MAE as text."""
+    import pandas as pd
+
+    unit = row.get("unit") or ""
+    sizes = row.get("mae_by_heavy_atoms") or []
+    return pd.DataFrame({"heavy atoms": [h for h, _, _ in sizes], "test structures": [n for _, n, _ in sizes],
+                         f"MAE ({unit})" if unit else "MAE": [format_number(m) for _, _, m in sizes]})
 
 
 def mae_table(row: dict) -> "pd.DataFrame":
