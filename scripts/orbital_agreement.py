@@ -121,11 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         rhos, heavy_rhos, overlaps, outside, uniform, unreadable = [], [], [], [], [], []
         for (title, structure, reference), average in zip(sample, averages):
             try:
+                out_of_domain = bool(predictor.check(structure))  # e.g. a fullerene for a QM9 model
                 prediction = predictor.predict(structure)
             except StructureError:  # e.g. a QM9 molecule for a fullerene model
                 unreadable.append(title)
                 continue
-            if prediction.warnings:  # out of the model's domain (a fullerene for a QM9 model)
+            if out_of_domain:
                 outside.append(title)
                 continue
             if average is None:
