@@ -78,7 +78,8 @@ def export_model(source: Path, name: str, *, destination: Path = PRETRAINED_DIR)
         "test_mae_by_heavy_atoms": {str(k): v for k, v in mae_by_heavy_atoms(predicted - true, data.test).items()},
         "unit": target.unit, "n_test": len(data.test),
         "ci_subset_mae": float(np.mean(np.abs(predicted[:CI_SUBSET] - true[:CI_SUBSET]))),
-        "ci_subset": f"first {CI_SUBSET} test structures", "cpu": card.get("cpu") or cpu_name(), "code_version": __version__,
+        "ci_subset": f"first {CI_SUBSET} test structures", "cpu": card.get("cpu") or cpu_name(),
+        "code_version": __version__,
     }
     destination.mkdir(parents=True, exist_ok=True)
     save_checkpoint(destination / f"{name}.pt", model, target, card)

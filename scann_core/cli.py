@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="MAE of a model on a split of the dataset it was trained on, "
-                                                           "overall and by number of heavy atoms")
+                                                    "overall and by number of heavy atoms")
     evaluate.add_argument("model", help="shipped model name or checkpoint path")
     evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
     evaluate.add_argument("--limit", type=int)

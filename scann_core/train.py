@@ -24,7 +24,8 @@ from .dataset import GraphSet
 from .graph import collate, element_lookup
 from .model import ScannModel
 
-__all__ = ["train", "evaluate_mae", "mae_by_heavy_atoms", "fit_readout_statistics", "predict_graphs", "pick_device", "cpu_name", "DataSplits"]
+__all__ = ["train", "evaluate_mae", "mae_by_heavy_atoms", "fit_readout_statistics", "predict_graphs", "pick_device",
+           "cpu_name", "DataSplits"]
 
 
 @dataclass
