@@ -80,8 +80,9 @@ def _predict(args) -> None:
             continue
         stem = out / Path(name).stem
         write_prediction(prediction, stem, target=predictor.target.name)
+        label = ", preliminary" if predictor.card["preliminary"] else ""
         print(f"{name}: {predictor.target.name} = {prediction.value:.4f} {prediction.unit} "
-              f"(model {predictor.card['name']}, {predictor.device.type}); GA -> {stem}.extxyz, {stem}.csv")
+              f"(model {predictor.card['name']}{label}, {predictor.device.type}); GA -> {stem}.extxyz, {stem}.csv")
         for warning in prediction.warnings:
             print(f"  warning: {warning}")
     if failed:

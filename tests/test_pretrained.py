@@ -116,6 +116,20 @@ def test_a_small_molecule_gets_the_test_error_at_its_size():
     assert note.startswith("On the 2 test structures with 3 heavy atoms") and "3.5 times" in note
 
 
+def test_cli_prediction_says_when_the_model_is_preliminary(tmp_path):
+    """``scann predict`` names the model and, for one above the shipping floor, says it is preliminary."""
+    labels = {_card(name)["preliminary"]: name for name in MODELS if _card(name)["kind"] == "molecule"}
+    gallery = Path(__file__).resolve().parents[1] / "assets" / "gallery"
+    for preliminary, name in labels.items():
+        fullerene = _card(name).get("structure_type") == "fullerene"
+        molecule = gallery / ("C70.xyz" if fullerene else "thymine.xyz")
+        line = subprocess.run([sys.executable, "-m", "scann_core.cli", "predict", str(molecule), "--model", name,
+                               "--out", str(tmp_path), "--device", "cpu"], check=True, capture_output=True,
+                              text=True).stdout.splitlines()[0]
+        assert f"(model {name}{', preliminary' if preliminary else ''}, cpu)" in line, line
+    assert set(labels) == {True, False}, "no shipped molecule model on one side of the floor"
+
+
 def test_a_crystal_gets_a_message_not_a_number():
     from scann_core.structure import Structure, StructureError
 
