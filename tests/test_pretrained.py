@@ -74,16 +74,22 @@ def test_model_reproduces_its_card_on_the_ci_subset(name):
     assert mae == pytest.approx(predictor.card["ci_subset_mae"], rel=1e-4)
 
 
+def _gallery_molecule(card: dict):
+    """The gallery entry of the kind a molecule model was trained on: C70 for fullerenes, else thymine."""
+    from scann_core.gallery import gallery_entries
+
+    key = "C70" if card.get("structure_type") == "fullerene" else "thymine"
+    return next(entry for entry in gallery_entries() if entry.key == key)
+
+
 def _example(card: dict):
     """A structure of the kind the model was trained on."""
     from scann_core.data.pt_graphene import carbon_sheet, graphene_sheet
-    from scann_core.gallery import load_gallery_structure
+    from scann_core.io import load_structure
     from scann_core.smfe12_explorer import host_cell
 
-    if card.get("structure_type") == "fullerene":
-        return load_gallery_structure("C70")
     if card["kind"] == "molecule":
-        return load_gallery_structure("thymine")
+        return load_structure(_gallery_molecule(card).path)
     return carbon_sheet(graphene_sheet()) if card["elements"] == [6] else host_cell()
 
 
@@ -119,10 +125,8 @@ def test_a_small_molecule_gets_the_test_error_at_its_size():
 def test_cli_prediction_says_when_the_model_is_preliminary(tmp_path):
     """``scann predict`` names the model and, for one above the shipping floor, says it is preliminary."""
     labels = {_card(name)["preliminary"]: name for name in MODELS if _card(name)["kind"] == "molecule"}
-    gallery = Path(__file__).resolve().parents[1] / "assets" / "gallery"
     for preliminary, name in labels.items():
-        fullerene = _card(name).get("structure_type") == "fullerene"
-        molecule = gallery / ("C70.xyz" if fullerene else "thymine.xyz")
+        molecule = _gallery_molecule(_card(name)).path
         line = subprocess.run([sys.executable, "-m", "scann_core.cli", "predict", str(molecule), "--model", name,
                                "--out", str(tmp_path), "--device", "cpu"], check=True, capture_output=True,
                               text=True).stdout.splitlines()[0]
