@@ -99,11 +99,12 @@ def evaluate_mae(model: ScannModel, graphs: GraphSet, target: TargetInfo, **kwar
 
 
 def mae_by_heavy_atoms(errors: np.ndarray, graphs: GraphSet) -> dict[int, dict]:
-    """``{heavy-atom count: {"n": structures, "mae": mean |error|}}`` for per-structure ``errors``
-    (n_graphs,): how the error depends on size, e.g. on QM9's few small molecules."""
+    """``{heavy-atom count: {"n": structures, "mae": mean |error|, "mean_error": mean error}}`` for
+    per-structure ``errors`` (n_graphs,), prediction minus reference: how the error depends on size,
+    e.g. on QM9's few small molecules, and whether it is mostly too high (``mean_error`` > 0) or too low."""
     counts = graphs.n_heavy_atoms()
-    return {int(c): {"n": int((counts == c).sum()), "mae": float(np.abs(errors[counts == c]).mean())}
-            for c in np.unique(counts)}
+    return {int(c): {"n": int((counts == c).sum()), "mae": float(np.abs(errors[counts == c]).mean()),
+                     "mean_error": float(errors[counts == c].mean())} for c in np.unique(counts)}
 
 
 def _learning_rate(step: int, total: int, warmup: int, config: TrainConfig) -> float:

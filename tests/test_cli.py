@@ -28,6 +28,7 @@ def test_train_evaluate_predict(tmp_path):
     by_size = evaluation["by_heavy_atoms"]  # QM9 molecules have 1 to 9 heavy atoms
     assert set(map(int, by_size)) <= set(range(1, 10)) and sum(g["n"] for g in by_size.values()) == 50
     assert sum(g["n"] * g["mae"] for g in by_size.values()) / 50 == pytest.approx(evaluation["mae"])
+    assert all(abs(g["mean_error"]) <= g["mae"] for g in by_size.values())
 
     (tmp_path / "water.xyz").write_text("3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n")
     result = scann("predict", "water.xyz", "--model", "run/best.pt", "--out", "ga", cwd=tmp_path)

@@ -202,8 +202,9 @@ def test_mae_by_heavy_atoms_groups_structures_by_their_non_hydrogen_atoms(pyridi
 
     graphs = GraphSet.from_graphs([build_graph(s, MOLECULE_CONFIG) for s in (pyridine, ch4, benzene)])
     assert graphs.n_heavy_atoms().tolist() == [6, 1, 6]
-    assert mae_by_heavy_atoms(np.array([0.1, -0.4, 0.3]), graphs) == {
-        1: {"n": 1, "mae": pytest.approx(0.4)}, 6: {"n": 2, "mae": pytest.approx(0.2)}}
+    assert mae_by_heavy_atoms(np.array([0.1, -0.4, -0.3]), graphs) == {
+        1: {"n": 1, "mae": pytest.approx(0.4), "mean_error": pytest.approx(-0.4)},
+        6: {"n": 2, "mae": pytest.approx(0.2), "mean_error": pytest.approx(-0.1)}}
 
 
 def test_predictor_warns_where_the_test_error_at_this_size_is_large(pyridine, ch4):
