@@ -59,7 +59,8 @@ for row in rows:
         st.dataframe(sup.mae_table(row), hide_index=True, key=f"models_mae_{row['name']}")
         if row["mae_by_heavy_atoms"]:
             st.caption("Test MAE by number of heavy (non-hydrogen) atoms: how far to trust the model at a "
-                       "molecule's size. A prediction warns where this is more than twice the overall test MAE.")
+                       "molecule's size. A prediction warns where this is more than twice the overall test MAE. "
+                       "The mean error says whether predictions at that size run high (+) or low (-).")
             st.dataframe(sup.size_table(row), hide_index=True, key=f"models_size_{row['name']}")
     with right:
         if row["parity_png"]:

@@ -109,9 +109,12 @@ class Predictor:
             return (f"No test structure has {atoms} (the test set has {sizes[0]} to {sizes[-1]}), "
                     f"so this model's accuracy at this size was never measured.")
         if group["mae"] > SIZE_MAE_FACTOR * overall:
+            bias = group.get("mean_error")  # absent on cards exported before it was recorded
+            direction = "" if bias is None else (f"; on average its predictions there are {abs(bias):.2g} {unit} "
+                                                 f"too {'high' if bias > 0 else 'low'}")
             return (f"On the {group['n']} test structures with {atoms} this model's MAE is "
                     f"{group['mae']:.3g} {unit}, {group['mae'] / overall:.1f} times its overall test MAE "
-                    f"({overall:.3g} {unit}).")
+                    f"({overall:.3g} {unit}){direction}.")
         return None
 
     @property

@@ -211,8 +211,9 @@ def test_predictor_warns_where_the_test_error_at_this_size_is_large(pyridine, ch
     """The card's test MAE by heavy-atom count: a warning above twice the overall MAE or for an unmeasured size."""
     from scann_core.predict import Predictor
 
-    def predictor(mae_at_six: float, by_size: bool = True) -> Predictor:
-        table = {"3": {"n": 2, "mae": 4.9}, "6": {"n": 57, "mae": mae_at_six}, "9": {"n": 9083, "mae": 0.4}}
+    def predictor(mae_at_six: float, by_size: bool = True, **bias_at_six) -> Predictor:
+        table = {"3": {"n": 2, "mae": 4.9}, "6": {"n": 57, "mae": mae_at_six, **bias_at_six},
+                 "9": {"n": 9083, "mae": 0.4}}
         card = {"name": "tiny", "test_mae": 0.5, **({"test_mae_by_heavy_atoms": table} if by_size else {})}
         return Predictor(make_model(MOLECULE_CONFIG), TargetInfo("alpha", "bohr^3", 75.0, 8.0), card,
                          torch.device("cpu"))
@@ -221,6 +222,9 @@ def test_predictor_warns_where_the_test_error_at_this_size_is_large(pyridine, ch
     assert predictor(1.5).check(pyridine) == []  # in the model's domain, just less accurate
     [note] = predictor(1.5).predict(pyridine).warnings
     assert "57 test structures with 6 heavy atoms" in note and "1.5 bohr^3, 3.0 times" in note
+    assert "on average" not in note  # a card without the mean signed error says nothing about the sign
+    [note] = predictor(1.5, mean_error=-0.93).predict(pyridine).warnings
+    assert note.endswith("(0.5 bohr^3); on average its predictions there are 0.93 bohr^3 too low.")
     [note] = predictor(0.9).predict(ch4).warnings  # one heavy atom: no test molecule that small
     assert "No test structure has 1 heavy atom (the test set has 3 to 9)" in note
     assert predictor(1.5, by_size=False).predict(pyridine).warnings == []  # cards exported before the table: no note

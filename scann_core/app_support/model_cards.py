@@ -30,8 +30,9 @@ def model_card_rows(directory=None) -> list[dict]:
     ``preliminary``, ``level_of_theory``, ``dataset``, ``split``, ``epochs``, ``train_hours``, ``cpu``,
     ``n_train`` / ``n_val`` / ``n_test``, the MAEs ``val_mae``, ``test_mae``, ``paper_scann_plus_mae``,
     ``paper_scann_mae``, ``mean_predictor_mae`` in the display unit (eV orbital energies as meV; None
-    where the card has no number), ``mae_by_heavy_atoms`` (``(heavy atoms, test structures, MAE)``
-    tuples in size order, MAE in the display unit; empty where the card has no such table),
+    where the card has no number), ``mae_by_heavy_atoms`` (``(heavy atoms, test structures, MAE, mean
+    signed error)`` tuples in size order, in the display unit, the mean error None on cards exported
+    before it was recorded; empty where the card has no such table),
     ``parity_png`` (path or None) and ``problem`` (a sentence when the card is missing or unreadable,
     else None).
     """
@@ -76,24 +77,28 @@ def model_card_rows(directory=None) -> list[dict]:
     return sorted(rows, key=lambda row: row["preliminary"])  # stable: name order within each group
 
 
-def _mae_by_heavy_atoms(card: dict, factor: float) -> list[tuple[int, int, float | None]]:
+def _mae_by_heavy_atoms(card: dict, factor: float) -> list[tuple[int, int, float | None, float | None]]:
     table, rows = card.get("test_mae_by_heavy_atoms"), []
     for key, group in (table.items() if isinstance(table, dict) else ()):
         try:
-            rows.append((int(key), int(group["n"]), finite_number(group["mae"], factor)))
+            rows.append((int(key), int(group["n"]), finite_number(group["mae"], factor),
+                         finite_number(group.get("mean_error"), factor)))
         except (TypeError, ValueError, KeyError):
             continue  # a malformed entry: leave it out
     return sorted(rows)
 
 
 def size_table(row: dict) -> "pd.DataFrame":
-    """Test MAE by number of heavy atoms of one :func:`model_card_rows` row, MAE as text."""
+    """Test MAE and mean signed error (prediction minus reference, ``+`` = too high) by number of
+    heavy atoms of one :func:`model_card_rows` row, as text."""
     import pandas as pd
 
-    unit = row.get("unit") or ""
+    in_unit = f" ({row['unit']})" if row.get("unit") else ""
     sizes = row.get("mae_by_heavy_atoms") or []
-    return pd.DataFrame({"heavy atoms": [h for h, _, _ in sizes], "test structures": [n for _, n, _ in sizes],
-                         f"MAE ({unit})" if unit else "MAE": [format_number(m) for _, _, m in sizes]})
+    return pd.DataFrame({"heavy atoms": [h for h, *_ in sizes], "test structures": [n for _, n, *_ in sizes],
+                         f"MAE{in_unit}": [format_number(m) for _, _, m, _ in sizes],
+                         f"mean error{in_unit}": [("+" if e and e > 0 else "") + format_number(e)
+                                                  for *_, e in sizes]})
 
 
 def mae_table(row: dict) -> "pd.DataFrame":

@@ -21,7 +21,8 @@ CARD = {  # the shape of scann_core.cards.export_model's card, with round number
     "paper_scann_mae": 0.041, "preliminary": True, "level_of_theory": "B3LYP/6-31G(2df,p) (QM9 labels)",
     "dataset": "QM9 (qm9pack 1.0.3), 130,831 molecules", "split": "random permutation, seed 0",
     "cpu": "Intel(R) Xeon(R) Processor",
-    "test_mae_by_heavy_atoms": {"9": {"n": 9083, "mae": 0.0376}, "3": {"n": 2, "mae": 0.0553}, "x": {"n": 1}},
+    "test_mae_by_heavy_atoms": {"9": {"n": 9083, "mae": 0.0376, "mean_error": -0.0012},
+                                "3": {"n": 2, "mae": 0.0553}, "x": {"n": 1}},  # 3: a card from before mean_error
 }
 
 
@@ -59,9 +60,11 @@ def test_model_card_rows_convert_orbital_energies_to_mev(card_dir):
     assert mystery["test_mae"] is None and mystery["parity_png"] is None
     table = sup.mae_table(homo)
     assert list(table["MAE (meV)"]) == ["159.2", "157.4", "32.0", "41.0", "431.8"]
-    assert homo["mae_by_heavy_atoms"] == [(3, 2, pytest.approx(55.3)), (9, 9083, pytest.approx(37.6))]  # "x" dropped
+    assert homo["mae_by_heavy_atoms"] == [(3, 2, pytest.approx(55.3), None),
+                                          (9, 9083, pytest.approx(37.6), pytest.approx(-1.2))]  # "x" dropped
     sizes = sup.size_table(homo)
     assert list(sizes["heavy atoms"]) == [3, 9] and list(sizes["MAE (meV)"]) == ["55.3", "37.6"]
+    assert list(sizes["mean error (meV)"]) == ["n/a", "-1.2"]
     assert mystery["mae_by_heavy_atoms"] == [] and sup.size_table(mystery).empty
 
 
@@ -105,6 +108,7 @@ def test_models_page_shows_card_badge_and_parity_plot(card_dir):
     assert any("no card" in w.value.lower() for w in at.warning)
     [sizes] = [d.value for d in at.dataframe if "heavy atoms" in d.value.columns]  # mystery has no table
     assert list(sizes["test structures"]) == [2, 9083] and "Test MAE by number of heavy" in text
+    assert list(sizes["mean error (meV)"]) == ["n/a", "-1.2"]
 
 
 def test_models_page_on_the_shipped_models():
