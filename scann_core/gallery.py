@@ -8,8 +8,8 @@ from pathlib import Path
 from .io import load_structure
 from .structure import Structure, StructureError
 
-__all__ = ["GALLERY_DIR", "GalleryEntry", "gallery_entries", "gallery_in_domain", "load_gallery_structure",
-           "point_group"]
+__all__ = ["GALLERY_DIR", "GalleryEntry", "gallery_entries", "gallery_entry", "gallery_in_domain",
+           "load_gallery_structure", "point_group"]
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 INDEX_FILE = GALLERY_DIR / "gallery.json"
@@ -48,16 +48,21 @@ def gallery_entries() -> list[GalleryEntry]:
         return [GalleryEntry(**item) for item in json.load(handle)]
 
 
-def load_gallery_structure(key: str) -> Structure:
-    """The structure of the gallery entry ``key``.
+def gallery_entry(key: str) -> GalleryEntry:
+    """The gallery entry ``key``.
 
     Raises:
         KeyError: if there is no entry with that key.
     """
     for entry in gallery_entries():
         if entry.key == key:
-            return load_structure(entry.path)
+            return entry
     raise KeyError(f"no gallery entry '{key}'")
+
+
+def load_gallery_structure(key: str) -> Structure:
+    """The structure of the gallery entry ``key`` (KeyError if there is none)."""
+    return load_structure(gallery_entry(key).path)
 
 
 def gallery_in_domain(predictor) -> tuple[list[Structure], str]:

@@ -103,8 +103,8 @@ def mae_by_heavy_atoms(errors: np.ndarray, graphs: GraphSet) -> dict[int, dict]:
     per-structure ``errors`` (n_graphs,), prediction minus reference: how the error depends on size,
     e.g. on QM9's few small molecules, and whether it is mostly too high (``mean_error`` > 0) or too low."""
     counts = graphs.n_heavy_atoms()
-    return {int(c): {"n": int((counts == c).sum()), "mae": float(np.abs(errors[counts == c]).mean()),
-                     "mean_error": float(errors[counts == c].mean())} for c in np.unique(counts)}
+    groups = {int(c): errors[counts == c] for c in np.unique(counts)}
+    return {c: {"n": len(e), "mae": float(np.abs(e).mean()), "mean_error": float(e.mean())} for c, e in groups.items()}
 
 
 def _learning_rate(step: int, total: int, warmup: int, config: TrainConfig) -> float:

@@ -57,9 +57,9 @@ def _no_exception(at: AppTest) -> None:
 
 
 def _gallery_title(key: str) -> str:
-    from scann_core.gallery import gallery_entries
+    from scann_core.gallery import gallery_entry
 
-    return next(e.title for e in gallery_entries() if e.key == key)
+    return gallery_entry(key).title
 
 
 def test_gallery_molecule_shows_shipped_reference(real_gallery):
